@@ -1,0 +1,28 @@
+# The two commands a newcomer needs: `make demo` (the main job) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test lint typecheck unit demo bench fidelity clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m ruff check aeopp tests benchmarks
+	$(PY) -m ruff format --check aeopp tests benchmarks
+
+typecheck: $(STAMP)
+	$(PY) -m mypy --strict aeopp
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

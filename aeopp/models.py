@@ -1,0 +1,136 @@
+"""The records the API returns: frozen, slotted attrs classes.
+
+Money is :class:`~decimal.Decimal`, timestamps are :class:`~datetime.datetime` (naive, in the
+account's time zone, unless the client was given a time zone). Fields the server sends that these
+classes don't know are kept in ``extra``, so a new server field never breaks anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+__all__ = ["Campaign", "Opportunity", "Page", "Prospect", "VisitorActivity"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _to_dict(record: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in attrs.fields(type(record)):
+        value = getattr(record, field.name)
+        if field.name == "extra":
+            continue
+        if attrs.has(type(value)):
+            out[field.name] = value.to_dict()
+        elif isinstance(value, tuple):
+            out[field.name] = [v.to_dict() if attrs.has(type(v)) else _jsonable(v) for v in value]
+        else:
+            out[field.name] = _jsonable(value)
+    for key, value in record.extra.items():
+        out.setdefault(key, _jsonable(value))
+    return out
+
+
+@attrs.frozen(slots=True)
+class Campaign:
+    """The campaign an opportunity is assigned to."""
+
+    id: int | None
+    name: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (Decimal as string, datetimes ISO 8601)."""
+        return _to_dict(self)
+
+
+@attrs.frozen(slots=True)
+class Prospect:
+    """A prospect linked to an opportunity (only the fields the opportunity endpoints return)."""
+
+    id: int | None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (Decimal as string, datetimes ISO 8601)."""
+        return _to_dict(self)
+
+
+@attrs.frozen(slots=True)
+class VisitorActivity:
+    """A visitor activity of an opportunity (``output=full`` reads only)."""
+
+    id: int | None
+    prospect_id: int | None = None
+    opportunity_id: int | None = None
+    type: int | None = None
+    type_name: str | None = None
+    details: str | None = None
+    created_at: datetime | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (Decimal as string, datetimes ISO 8601)."""
+        return _to_dict(self)
+
+
+@attrs.frozen(slots=True)
+class Opportunity:
+    """One opportunity, as read, created, updated or found by a query."""
+
+    id: int
+    name: str | None = None
+    value: Decimal | None = None
+    probability: int | None = None
+    type: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    campaign_id: int | None = None
+    campaign: Campaign | None = None
+    closed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    prospects: tuple[Prospect, ...] = ()
+    activities: tuple[VisitorActivity, ...] = ()
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``value`` as a decimal string, timestamps ISO 8601, nested dicts."""
+        return _to_dict(self)
+
+
+@attrs.frozen(slots=True)
+class Page:
+    """One page of a query: the records and, unless ``output=bulk``, the total number of matches."""
+
+    total_results: int | None
+    opportunities: tuple[Opportunity, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.opportunities)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "total_results": self.total_results,
+            "opportunities": [o.to_dict() for o in self.opportunities],
+        }

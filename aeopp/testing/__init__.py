@@ -1,0 +1,1 @@
+"""aeopp.testing: a simulator of the Pardot API for tests, demos and benchmarks."""

@@ -1,0 +1,1 @@
+"""pytest plugin (entry point ``pytest11``) giving a ``pardot_simulator`` fixture."""
