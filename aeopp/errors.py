@@ -7,6 +7,7 @@
     │   └── WriteOutcomeUnknown                    a write was sent but no answer came back
     ├── ClientStateError (also RuntimeError)       client used before open, after close, or off its loop
     ├── PaginationStalled                          a walk stopped advancing
+    ├── OAuthError                                 the Salesforce token endpoint refused a grant
     └── PardotError(code, message, http_status)    the server said stat="fail"
         ├── AuthenticationError                    1, 15, 49, 126, 131, 181, 182, 184, 196, 199, 201
         ├── OpportunityNotFound                    35
@@ -37,6 +38,7 @@ __all__ = [
     "DailyLimitExceeded",
     "InvalidParameter",
     "InvalidProspect",
+    "OAuthError",
     "OpportunityNotFound",
     "PaginationStalled",
     "PardotError",
@@ -94,7 +96,26 @@ class ProtocolError(AeoppError):
 
 
 class TransportError(AeoppError):
-    """The request could not be completed over the network (after any retries)."""
+    """The request could not be completed over the network (after any retries).
+
+    ``request_sent`` tells whether the request may have reached the server (a dropped connection
+    or a timeout after the body was written) or surely did not (connection refused).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = False) -> None:
+        self.message = message
+        self.request_sent = request_sent
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_transport, (type(self), self.message, self.request_sent))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild_transport(cls: type[TransportError], message: str, request_sent: bool) -> TransportError:
+    return cls(message, request_sent=request_sent)
 
 
 class WriteOutcomeUnknown(TransportError):
@@ -110,6 +131,19 @@ class ClientStateError(AeoppError, RuntimeError):
 
 class PaginationStalled(AeoppError):
     """The server returned the same page twice, or the walk's cursor stopped advancing."""
+
+
+class OAuthError(AeoppError):
+    """The OAuth token endpoint refused to issue a token (``error`` and ``description`` are its words)."""
+
+    def __init__(self, error: str, description: str, http_status: int | None = None) -> None:
+        self.error = error
+        self.description = description
+        self.http_status = http_status
+        super().__init__(error, description, http_status)
+
+    def __str__(self) -> str:
+        return f"token endpoint refused the grant: {self.error}: {self.description} (HTTP {self.http_status})"
 
 
 class PardotError(AeoppError):

@@ -1,0 +1,125 @@
+"""Concurrency building blocks on anyio: the client's shared limiter and an ordered, bounded fan-out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Generic, TypeVar
+
+import anyio
+import attrs
+
+__all__ = ["AdaptiveLimiter", "ordered_map"]
+
+log = logging.getLogger("aeopp")
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class AdaptiveLimiter:
+    """At most ``ceiling`` requests in flight, fewer while the server says "too many" (code 66).
+
+    Each 66 lowers the limit by one (never below 1); every ``recover_after`` successes in a row
+    raise it by one again, up to ``ceiling``. Several processes sharing one business unit's five
+    slots converge this way without talking to each other.
+    """
+
+    def __init__(self, ceiling: int, *, recover_after: int = 20) -> None:
+        self.ceiling = ceiling
+        self._limiter = anyio.CapacityLimiter(ceiling)
+        self._recover_after = recover_after
+        self._successes = 0
+        #: The highest number of requests this limiter had in flight at once.
+        self.max_in_flight = 0
+
+    @property
+    def limit(self) -> int:
+        return int(self._limiter.total_tokens)
+
+    @property
+    def in_flight(self) -> int:
+        return self._limiter.borrowed_tokens
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot (wait for it first)."""
+        borrower = object()
+        await self._limiter.acquire_on_behalf_of(borrower)
+        try:
+            self.max_in_flight = max(self.max_in_flight, self._limiter.borrowed_tokens)
+            yield
+        finally:
+            self._limiter.release_on_behalf_of(borrower)
+
+    def too_many(self) -> None:
+        """The server answered 66: back off one slot."""
+        self._successes = 0
+        if self._limiter.total_tokens > 1:
+            self._limiter.total_tokens = self._limiter.total_tokens - 1
+            log.info("aeopp: concurrency lowered to %d after code 66", self.limit)
+
+    def success(self) -> None:
+        if self._limiter.total_tokens >= self.ceiling:
+            return
+        self._successes += 1
+        if self._successes >= self._recover_after:
+            self._successes = 0
+            self._limiter.total_tokens = self._limiter.total_tokens + 1
+            log.debug("aeopp: concurrency raised to %d", self.limit)
+
+
+@attrs.define
+class _Slot(Generic[V]):
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+    value: V | None = None
+    error: BaseException | None = None
+
+
+@asynccontextmanager
+async def ordered_map(
+    fn: Callable[[K], Awaitable[V]], keys: Iterable[K], *, window: int
+) -> AsyncIterator[AsyncIterator[V]]:
+    """Run ``fn`` over ``keys`` concurrently, at most ``window`` ahead, and give the results in key order.
+
+    A failure is raised in its position, as its own type (never an exception group), after every
+    earlier result. Leaving the ``async with`` cancels what is still running.
+    """
+    send, receive = anyio.create_memory_object_stream[_Slot[V]](max(0, window - 1))
+
+    async def worker(key: K, slot: _Slot[V]) -> None:
+        try:
+            slot.value = await fn(key)
+        except Exception as exc:
+            slot.error = exc
+        finally:
+            slot.done.set()
+
+    async def producer(tg: anyio.abc.TaskGroup) -> None:
+        try:
+            async with send:
+                for key in keys:
+                    slot: _Slot[V] = _Slot()
+                    await send.send(slot)
+                    tg.start_soon(worker, key, slot)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass
+
+    async def results() -> AsyncGenerator[V, None]:
+        async with receive:
+            async for slot in receive:
+                await slot.done.wait()
+                if slot.error is not None:
+                    raise slot.error
+                yield slot.value  # type: ignore[misc]
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(producer, tg)
+        gen = results()
+        try:
+            yield gen
+        finally:
+            tg.cancel_scope.cancel()
+            receive.close()
+            await gen.aclose()

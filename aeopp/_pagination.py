@@ -1,0 +1,462 @@
+"""Walking a query past Pardot's 200-records-per-request cap: plans, drift repair, cursors.
+
+A walk runs in one supervisor task (started in the client's task group, under the walk's own
+cancel scope) and hands batches of records to the consumer through a bounded memory stream, so a
+slow consumer slows the fetching and memory stays O(window x page_size).
+
+Strategies (``sort_by="id"`` unless noted):
+
+* ``offset`` (default): the first page gives ``total_results``; the remaining pages are fetched
+  concurrently, each overlapping its predecessor by one record. A page that starts past its
+  predecessor's last id means records slid out of view (a delete before it): that id interval is
+  re-read by keyset. Only strictly increasing ids (decreasing when descending) are yielded, so a
+  record that exists for the whole walk comes out exactly once. Other sorts use the same plan and
+  never yield an id twice, but can't repair drift (see the README).
+* ``keyset``: learn the id range, split it into segments, walk the segments by
+  ``id_greater_than`` concurrently and yield them in order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+import anyio
+import anyio.abc
+import attrs
+from anyio.streams.memory import MemoryObjectSendStream
+
+from ._concurrency import ordered_map
+from .errors import AeoppError, PaginationStalled, RequestValidationError
+from .models import Opportunity, Page
+
+__all__ = ["Cursor", "Fetch", "WalkPlan", "WalkStats", "run_walk"]
+
+log = logging.getLogger("aeopp")
+
+_CURSOR_VERSION = 1
+
+
+@attrs.frozen
+class Cursor:
+    """Where a walk stands after the last record it yielded.
+
+    For ``sort_by="id"`` it is that record's id (exact even mid-page, and stable while data
+    changes); for the other sorts it is the position of the next record in the sort order.
+    ``token()`` gives an opaque, versioned string to store; ``Cursor.from_token`` reads it back.
+    """
+
+    sort_by: str
+    sort_order: str
+    last_id: int | None = None
+    offset: int | None = None
+
+    def token(self) -> str:
+        data = {"v": _CURSOR_VERSION, "s": self.sort_by, "o": self.sort_order}
+        if self.last_id is not None:
+            data["id"] = self.last_id
+        if self.offset is not None:
+            data["off"] = self.offset
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def from_token(cls, token: str) -> Cursor:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if not isinstance(data, dict) or data.get("v") != _CURSOR_VERSION:
+                raise ValueError("unknown cursor version")
+            cursor = cls(
+                sort_by=str(data["s"]),
+                sort_order=str(data["o"]),
+                last_id=_opt_int(data.get("id")),
+                offset=_opt_int(data.get("off")),
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise RequestValidationError(
+                "resume", token, "a cursor from a walk (Cursor or its token())"
+            ) from None
+        return cursor
+
+
+def _opt_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an int")
+    return value
+
+
+class Fetch(Protocol):
+    """Fetch one page of the walk's query, with extra id bounds and an optional sort override."""
+
+    def __call__(
+        self,
+        *,
+        offset: int,
+        limit: int | None,
+        id_greater_than: int | None = None,
+        id_less_than: int | None = None,
+        sort_order: str | None = None,
+        sort_by: str | None = None,
+    ) -> Awaitable[Page]: ...
+
+
+@attrs.frozen
+class WalkPlan:
+    """Everything a walk needs to know, fixed when ``query()`` is called."""
+
+    sort_by: str
+    sort_order: str
+    output: str | None
+    page_size: int
+    offset: int
+    max_items: int | None
+    window: int
+    strategy: str
+    #: The caller's own id bounds (resume bounds come on top).
+    id_greater_than: int | None
+    id_less_than: int | None
+    resume: Cursor | None = None
+
+
+@attrs.define
+class WalkStats:
+    """What a walk did: requests (pages) made, keyset repairs, records yielded, drift seen."""
+
+    pages: int = 0
+    repairs: int = 0
+    records: int = 0
+    drift_events: int = 0
+    total_results: int | None = None
+
+
+@attrs.frozen
+class Batch:
+    """Records for the consumer, each with the cursor position after it."""
+
+    records: Sequence[Opportunity]
+    positions: Sequence[int] | None  # absolute positions (non-id sorts); None for id walks
+
+
+class _Done:
+    """Sent after the last batch, so the consumer can tell the end from an interrupted walk."""
+
+
+DONE = _Done()
+
+Item = Batch | _Done | BaseException
+
+
+class _Walk:
+    """One walk's state, owned by its supervisor task (never references the consumer's iterator)."""
+
+    def __init__(
+        self, plan: WalkPlan, fetch: Fetch, send: MemoryObjectSendStream[Item], stats: WalkStats
+    ) -> None:
+        self.plan = plan
+        self._fetch = fetch
+        self._send = send
+        self.stats = stats
+        self.asc = plan.sort_order == "ascending"
+        self.by_id = plan.sort_by == "id"
+        self.remaining = plan.max_items
+        self.last_id: int | None = None  # last id emitted (id walks)
+        self.seen: set[int] = set()  # ids emitted (other sorts)
+        # Bounds every request carries: the caller's, tightened by a resume cursor.
+        lo, hi = plan.id_greater_than, plan.id_less_than
+        if plan.resume is not None and plan.resume.last_id is not None:
+            if self.asc:
+                lo = plan.resume.last_id if lo is None else max(lo, plan.resume.last_id)
+            else:
+                hi = plan.resume.last_id if hi is None else min(hi, plan.resume.last_id)
+        self.lo, self.hi = lo, hi
+        self.start = plan.offset
+        if plan.resume is not None and plan.resume.offset is not None:
+            self.start = plan.resume.offset
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.remaining is not None and self.remaining <= 0
+
+    def beyond(self, a: int, b: int) -> bool:
+        """Whether id ``a`` comes after id ``b`` in the walk's order."""
+        return a > b if self.asc else a < b
+
+    async def fetch(
+        self,
+        offset: int,
+        limit: int | None,
+        lo: int | None = None,
+        hi: int | None = None,
+        sort_order: str | None = None,
+        sort_by: str | None = None,
+    ) -> Page:
+        self.stats.pages += 1
+        page = await self._fetch(
+            offset=offset,
+            limit=limit,
+            id_greater_than=_tighter(self.lo, lo, max),
+            id_less_than=_tighter(self.hi, hi, min),
+            sort_order=sort_order,
+            sort_by=sort_by,
+        )
+        if self.stats.total_results is None:
+            self.stats.total_results = page.total_results
+        return page
+
+    async def emit(self, records: Sequence[Opportunity], first_position: int | None = None) -> None:
+        """Send the records the consumer hasn't had, in order, honouring ``max_items``."""
+        if self.done:
+            return
+        positions: list[int] | None = None
+        if self.by_id:
+            out = []
+            last = self.last_id
+            for record in records:
+                if last is None or self.beyond(record.id, last):
+                    out.append(record)
+                    last = record.id
+        else:
+            out, positions = [], []
+            for index, record in enumerate(records):
+                if record.id not in self.seen:
+                    self.seen.add(record.id)
+                    out.append(record)
+                    positions.append((first_position or 0) + index + 1)
+        if self.remaining is not None:
+            out = out[: self.remaining]
+            if positions is not None:
+                positions = positions[: len(out)]
+            self.remaining -= len(out)
+        if not out:
+            return
+        if self.by_id:
+            self.last_id = out[-1].id
+        self.stats.records += len(out)
+        await self._send.send(Batch(out, positions))
+
+    def interval_empty(self, lo: int | None, hi: int | None) -> bool:
+        lo, hi = _tighter(self.lo, lo, max), _tighter(self.hi, hi, min)
+        return lo is not None and hi is not None and hi - lo <= 1
+
+    # -- keyset reads ------------------------------------------------------------------------------
+
+    async def keyset(self, after: int | None, before: int | None = None) -> None:
+        """Read ids strictly between ``after`` and ``before`` (in walk order) until a short page."""
+        size = self.plan.page_size
+        while not self.done:
+            lo, hi = (after, before) if self.asc else (before, after)
+            if self.interval_empty(lo, hi):
+                return
+            page = await self.fetch(0, size, lo, hi, sort_order=self.plan.sort_order, sort_by="id")
+            records = page.opportunities
+            await self.emit(records)
+            if len(records) < size:
+                return
+            newest = records[-1].id
+            if after is not None and not self.beyond(newest, after):
+                raise PaginationStalled(f"keyset read did not advance past id {after}")
+            after = newest
+
+    # -- strategies --------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        plan = self.plan
+        if plan.output == "mobile":
+            page = await self.fetch(self.start, None)
+            await self.emit(page.opportunities, self.start)
+            return
+        if self.by_id and (plan.strategy == "keyset" or plan.output == "bulk"):
+            if plan.strategy == "keyset" and plan.output != "bulk" and self.start == 0:
+                await self.partitioned_keyset()
+            elif self.start == 0:
+                await self.keyset(None)
+            else:
+                await self.offset_walk()
+            return
+        await self.offset_walk()
+
+    async def offset_walk(self) -> None:
+        plan, size = self.plan, self.plan.page_size
+        first_limit = size if self.remaining is None else max(1, min(size, self.remaining))
+        first = await self.fetch(self.start, first_limit)
+        records = first.opportunities
+        await self.emit(records, self.start)
+        total = first.total_results
+        if self.done or len(records) < first_limit:
+            return
+        if total is None:  # output=bulk: no total, read on until a short page
+            await self.sequential_from(self.start + size - 1, records[-1].id)
+            return
+        if self.start + len(records) >= total:
+            return
+        end = total if self.remaining is None else min(total, self.start + len(records) + self.remaining)
+        stride = size - 1
+        count = max(0, math.ceil((end - self.start - size) / stride))
+        offsets = [self.start + k * stride for k in range(1, count + 1)]
+        prev_last = records[-1].id
+        last_full = True
+
+        async def get(offset: int) -> tuple[int, Page]:
+            return offset, await self.fetch(offset, size)
+
+        async with ordered_map(get, offsets, window=plan.window) as pages:
+            async for offset, page in pages:
+                if self.done:
+                    return
+                records = page.opportunities
+                if self.by_id:
+                    if not records:
+                        self.stats.repairs += 1
+                        await self.keyset(prev_last)
+                        return
+                    if self.beyond(records[0].id, prev_last):
+                        self.stats.drift_events += 1
+                        self.stats.repairs += 1
+                        await self.keyset(prev_last, records[0].id)
+                    elif len(records) == size and not self.beyond(records[-1].id, prev_last):
+                        raise PaginationStalled(
+                            f"page at offset {offset} did not advance past id {prev_last}"
+                        )
+                else:
+                    if records and records[0].id != prev_last:
+                        self.stats.drift_events += 1
+                        log.warning("aeopp: records moved between pages at offset %d while walking", offset)
+                    if len(records) == size and all(r.id in self.seen for r in records):
+                        raise PaginationStalled(f"page at offset {offset} repeated records already seen")
+                await self.emit(records, offset)
+                if records:
+                    prev_last = records[-1].id
+                total_now = page.total_results
+                if len(records) < size or (total_now is not None and offset + len(records) >= total_now):
+                    return
+                last_full = True
+        if last_full and not self.done:
+            # The planned pages ended full: records were added before the end; read on.
+            next_offset = offsets[-1] + stride if offsets else self.start + stride
+            await self.sequential_from(next_offset, prev_last)
+
+    async def sequential_from(self, offset: int, prev_last: int) -> None:
+        """Read on after ``prev_last`` one page at a time until a short page."""
+        if self.by_id:
+            self.stats.repairs += 1
+            await self.keyset(prev_last)
+            return
+        size = self.plan.page_size
+        while not self.done:
+            page = await self.fetch(offset, size)
+            records = page.opportunities
+            if len(records) == size and all(r.id in self.seen for r in records):
+                raise PaginationStalled(f"page at offset {offset} repeated records already seen")
+            await self.emit(records, offset)
+            if len(records) < size:
+                return
+            offset += size - 1
+
+    async def partitioned_keyset(self) -> None:
+        """Split the id range into segments and walk them concurrently, yielding in id order.
+
+        Records created after the walk began (past the last id it learnt) are not read.
+        """
+        size, order = self.plan.page_size, self.plan.sort_order
+        results: dict[str, Page] = {}
+
+        async def get(name: str, limit: int, sort_order: str) -> None:
+            results[name] = await self.fetch(0, limit, sort_order=sort_order, sort_by="id")
+
+        async with anyio.create_task_group() as tg:  # first page and the far end of the range at once
+            tg.start_soon(get, "first", size, order)
+            tg.start_soon(get, "edge", 1, _reverse(order))
+        records = results["first"].opportunities
+        await self.emit(records)
+        edge = results["edge"].opportunities
+        if self.done or len(records) < size or not edge:
+            return
+        start, stop = records[-1].id, edge[0].id
+        if not self.beyond(stop, start):
+            return
+        remaining = max(1, (results["first"].total_results or size) - len(records))
+        if self.remaining is not None:
+            remaining = min(remaining, self.remaining)
+        count = max(1, math.ceil(remaining / (size * 0.9)))  # segments of ~90 % of a page: one request each
+        sign = 1 if self.asc else -1
+        step = max(1, math.ceil(abs(stop - start) / count))
+        cuts = [start + sign * step * k for k in range(count) if self.beyond(stop, start + sign * step * k)]
+        cuts.append(stop)
+        # Segment k holds the ids after cuts[k] up to and including cuts[k + 1].
+        segments = [(cuts[k], cuts[k + 1] + sign) for k in range(len(cuts) - 1)]
+
+        async def read_segment(segment: tuple[int, int]) -> list[Opportunity]:
+            after, before = segment
+            out: list[Opportunity] = []
+            while True:
+                lo, hi = (after, before) if self.asc else (before, after)
+                if self.interval_empty(lo, hi):
+                    return out
+                page = await self.fetch(0, size, lo, hi, sort_order=order, sort_by="id")
+                out.extend(page.opportunities)
+                if len(page.opportunities) < size:
+                    return out
+                newest = page.opportunities[-1].id
+                if not self.beyond(newest, after):
+                    raise PaginationStalled(f"keyset read did not advance past id {after}")
+                after = newest
+
+        async with ordered_map(read_segment, segments, window=self.plan.window) as chunks:
+            async for chunk in chunks:
+                await self.emit(chunk)
+                if self.done:
+                    return
+
+
+def _reverse(order: str) -> str:
+    return "descending" if order == "ascending" else "ascending"
+
+
+def _tighter(a: int | None, b: int | None, pick: Callable[[int, int], int]) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return pick(a, b)
+
+
+async def run_walk(
+    plan: WalkPlan,
+    fetch: Fetch,
+    send: MemoryObjectSendStream[Item],
+    stats: WalkStats,
+    scope: anyio.CancelScope,
+) -> None:
+    """The supervisor: run the walk under ``scope`` and deliver batches, the end or the error.
+
+    Exceptions never escape (they would cancel the client's task group): they are delivered to
+    the consumer in position instead.
+    """
+    walk = _Walk(plan, fetch, send, stats)
+    with scope:
+        async with send:
+            try:
+                await walk.run()
+                await send.send(DONE)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # the consumer left
+            except AeoppError as exc:
+                await _deliver(send, exc)
+            except Exception as exc:  # a bug, or the caller's transport failing oddly: still deliver it
+                await _deliver(send, exc)
+
+
+async def _deliver(send: MemoryObjectSendStream[Item], exc: BaseException) -> None:
+    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+        await send.send(exc)

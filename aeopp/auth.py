@@ -1,0 +1,209 @@
+"""Credentials: a Salesforce bearer token (current), legacy api keys (retired in 2021), and a token provider.
+
+Secrets never appear in a repr. Renewal is single-flight: when many concurrent requests find the
+token expired at once, one of them renews it and the others wait for that result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+import anyio
+
+from .errors import OAuthError, ProtocolError, RequestValidationError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._parse import LoginResult
+
+__all__ = ["ApiKeyAuth", "Auth", "BearerAuth", "SalesforceOAuth", "TokenProvider"]
+
+#: An async callable returning a fresh access token.
+TokenProvider = Callable[[], Awaitable[str]]
+
+
+class _Login(Protocol):
+    async def __call__(self, email: str, password: str, user_key: str) -> LoginResult: ...
+
+
+def _check_business_unit(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("0Uv") or len(value) != 18:
+        raise RequestValidationError(
+            "business_unit_id", value, "an 18-character Pardot business unit id starting with '0Uv'"
+        )
+    return value
+
+
+class BearerAuth:
+    """Salesforce OAuth: ``Authorization: Bearer <token>`` plus ``Pardot-Business-Unit-Id``.
+
+    ``access_token`` is a token string, or an async callable returning one (see
+    :class:`SalesforceOAuth`). With a callable, an expired token (code 184 or HTTP 401) is renewed
+    once, for all waiting requests together, and the request is replayed.
+    """
+
+    legacy = False
+
+    def __init__(self, access_token: str | TokenProvider, business_unit_id: str) -> None:
+        self.business_unit_id = _check_business_unit(business_unit_id)
+        if isinstance(access_token, str):
+            if not access_token:
+                raise RequestValidationError("access_token", "", "a non-empty token or an async callable")
+            self._token: str | None = access_token
+            self._provider: TokenProvider | None = None
+        elif callable(access_token):
+            self._token = None
+            self._provider = access_token
+        else:
+            raise RequestValidationError(
+                "access_token", type(access_token).__name__, "a token string or an async callable"
+            )
+        self._generation = 0
+        self._lock = anyio.Lock()
+        #: How many times a new token was fetched from the provider.
+        self.renewals = 0
+
+    def __repr__(self) -> str:
+        source = "provider" if self._provider is not None else "static"
+        return f"BearerAuth(business_unit_id={self.business_unit_id!r}, access_token=<{source}, redacted>)"
+
+    async def headers(self, login: _Login) -> tuple[dict[str, str], int]:
+        """The headers for the next request and the token generation they belong to."""
+        if self._token is None:
+            await self.refresh(login, self._generation)
+        assert self._token is not None
+        return (
+            {"Authorization": f"Bearer {self._token}", "Pardot-Business-Unit-Id": self.business_unit_id},
+            self._generation,
+        )
+
+    async def refresh(self, login: _Login, generation: int) -> bool:
+        """Renew the token unless someone already did since ``generation``; False if it can't be renewed."""
+        async with self._lock:
+            if generation != self._generation and self._token is not None:
+                return True
+            if self._provider is None:
+                return False
+            token = await self._provider()
+            if not isinstance(token, str) or not token:
+                raise TypeError("the access token provider must return a non-empty str")
+            self._token = token
+            self._generation += 1
+            self.renewals += 1
+            return True
+
+
+class ApiKeyAuth:
+    """Legacy Pardot login (email, password, user key), retired by Salesforce in 2021.
+
+    The client logs in at ``/api/login/version/{v}`` and sends
+    ``Authorization: Pardot api_key=..., user_key=...``; an expired key (code 1) means one new login.
+    """
+
+    legacy = True
+
+    def __init__(self, email: str, password: str, user_key: str) -> None:
+        for name, value in (("email", email), ("password", password), ("user_key", user_key)):
+            if not isinstance(value, str) or not value:
+                shown = "<redacted>" if name != "email" else value
+                raise RequestValidationError(name, shown, "a non-empty string")
+        self.email = email
+        self._password = password
+        self._user_key = user_key
+        self._api_key: str | None = None
+        self._generation = 0
+        self._lock = anyio.Lock()
+        #: The API version the login said the account must use (4 for AMPSEA accounts), if any.
+        self.account_version: int | None = None
+        #: How many logins were made.
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"ApiKeyAuth(email={self.email!r}, password=<redacted>, user_key=<redacted>)"
+
+    async def headers(self, login: _Login) -> tuple[dict[str, str], int]:
+        if self._api_key is None:
+            await self.refresh(login, self._generation)
+        assert self._api_key is not None
+        value = f"Pardot api_key={self._api_key}, user_key={self._user_key}"
+        return {"Authorization": value}, self._generation
+
+    async def refresh(self, login: _Login, generation: int) -> bool:
+        async with self._lock:
+            if generation != self._generation and self._api_key is not None:
+                return True
+            result = await login(self.email, self._password, self._user_key)
+            self._api_key = result.api_key
+            self.account_version = result.version
+            self._generation += 1
+            self.logins += 1
+            return True
+
+
+#: Anything the client accepts as ``auth``.
+Auth = BearerAuth | ApiKeyAuth
+
+
+class SalesforceOAuth:
+    """A token provider for :class:`BearerAuth` that asks a Salesforce token endpoint.
+
+    Uses the ``refresh_token`` grant when a refresh token is given, else ``client_credentials``::
+
+        auth = BearerAuth(SalesforceOAuth(token_url, client_id, client_secret, refresh_token=rt), bu_id)
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        if not isinstance(token_url, str) or not token_url.startswith(("https://", "http://")):
+            raise RequestValidationError("token_url", token_url, "an http(s) URL")
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        self._session = session
+        self._timeout = timeout
+        #: The ``instance_url`` of the last token issued.
+        self.instance_url: str | None = None
+
+    def __repr__(self) -> str:
+        grant = "refresh_token" if self._refresh_token else "client_credentials"
+        return f"SalesforceOAuth(token_url={self.token_url!r}, client_id={self.client_id!r}, grant={grant})"
+
+    async def __call__(self) -> str:
+        from ._transport import post_form_once
+
+        form = {"client_id": self.client_id, "client_secret": self._client_secret}
+        if self._refresh_token:
+            form.update(grant_type="refresh_token", refresh_token=self._refresh_token)
+        else:
+            form["grant_type"] = "client_credentials"
+        raw = await post_form_once(self.token_url, form, session=self._session, timeout=self._timeout)
+        try:
+            data = json.loads(raw.body)
+        except ValueError:
+            raise ProtocolError(
+                "token endpoint did not answer JSON", http_status=raw.status, body=raw.body
+            ) from None
+        if not isinstance(data, dict):
+            raise ProtocolError("token endpoint answered no JSON object", http_status=raw.status)
+        token = data.get("access_token")
+        if raw.status >= 400 or not isinstance(token, str) or not token:
+            raise OAuthError(
+                str(data.get("error", "no_access_token")),
+                str(data.get("error_description", "no access_token in the answer")),
+                raw.status,
+            )
+        instance = data.get("instance_url")
+        self.instance_url = instance if isinstance(instance, str) else None
+        return token
