@@ -69,8 +69,10 @@ _SECRET_KEYS: Final = frozenset({"password", "user_key", "api_key", "access_toke
 _REDACTED: Final = "<redacted>"
 _IDEMPOTENT_OPERATIONS: Final = frozenset({"read", "query", "delete", "undelete"})
 
-# Ids of 64-bit databases are far below this; the cap only keeps absurd ints out of URLs.
-_MAX_ID: Final = 2**63 - 1
+# Ids, offsets and bounds are 64-bit on the server; the cap also keeps ints of thousands of
+# digits (which ``str()`` refuses) out of URLs.
+_MAX_INT: Final = 2**63 - 1
+_MAX_INT_TEXT: Final = "2**63 - 1"
 
 
 def _redact_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
@@ -121,6 +123,9 @@ class PreparedRequest:
 
 def _check_int(parameter: str, value: object, low: int, high: int, allowed: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if isinstance(value, int) and value.bit_length() > 256:
+            # Python refuses to print ints of thousands of digits; show the size instead.
+            value = f"<{value.bit_length()}-bit integer>"
         raise RequestValidationError(parameter, value, allowed)
     return int(value)
 
@@ -151,7 +156,7 @@ def validate_wire_format(wire_format: object) -> str:
 
 def validate_id(name: str, value: object) -> int:
     """A positive integer id (not a bool)."""
-    return _check_int(name, value, 1, _MAX_ID, "a positive integer")
+    return _check_int(name, value, 1, _MAX_INT, f"a positive integer (at most {_MAX_INT_TEXT})")
 
 
 def validate_page_size(value: object, *, parameter: str = "page_size") -> int:
@@ -161,14 +166,14 @@ def validate_page_size(value: object, *, parameter: str = "page_size") -> int:
 
 def validate_offset(value: object) -> int:
     """A query offset: an integer >= 0."""
-    return _check_int("offset", value, 0, _MAX_ID, "an integer >= 0")
+    return _check_int("offset", value, 0, _MAX_INT, f"an integer from 0 to {_MAX_INT_TEXT}")
 
 
 def validate_max_items(value: object) -> int | None:
     """The most records a walk yields: ``None`` (no limit) or an integer >= 0."""
     if value is None:
         return None
-    return _check_int("max_items", value, 0, _MAX_ID, "None or an integer >= 0")
+    return _check_int("max_items", value, 0, _MAX_INT, f"None or an integer from 0 to {_MAX_INT_TEXT}")
 
 
 def _validate_timezone(timezone: object) -> _dt.tzinfo | None:
@@ -192,7 +197,7 @@ def _validate_text(parameter: str, value: object) -> str:
 
 
 def _validate_secret(parameter: str, value: object) -> str:
-    shown = f"{_REDACTED} {type(value).__name__}"
+    shown = f"<redacted {type(value).__name__}>"
     if not isinstance(value, str) or not value:
         raise RequestValidationError(parameter, shown, "a non-empty string")
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
@@ -254,9 +259,8 @@ def _format_value(value: object, parameter: str = "value") -> str:
 
 
 def _validate_value_bound(parameter: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RequestValidationError(parameter, value, "an integer")
-    return int(value)
+    allowed = f"an integer from -{_MAX_INT_TEXT} to {_MAX_INT_TEXT}"
+    return _check_int(parameter, value, -_MAX_INT, _MAX_INT, allowed)
 
 
 # --- email --------------------------------------------------------------------------------------
