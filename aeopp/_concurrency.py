@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Generic, TypeVar
 
 import anyio
 import attrs
 
-__all__ = ["AdaptiveLimiter", "ordered_map"]
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+__all__ = ["AdaptiveLimiter", "ordered_map", "plain_errors"]
 
 log = logging.getLogger("aeopp")
 
@@ -70,6 +74,29 @@ class AdaptiveLimiter:
             log.debug("aeopp: concurrency raised to %d", self.limit)
 
 
+@contextmanager
+def plain_errors() -> Iterator[None]:
+    """Re-raise an exception group holding one exception as that exception (anyio wraps even one)."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        leaves = _leaves(group)
+        non_cancel = [e for e in leaves if not isinstance(e, anyio.get_cancelled_exc_class())]
+        if len(non_cancel) == 1:
+            raise non_cancel[0] from None
+        raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            out.extend(_leaves(exc))
+        else:
+            out.append(exc)
+    return out
+
+
 @attrs.define
 class _Slot(Generic[V]):
     done: anyio.Event = attrs.field(factory=anyio.Event)
@@ -114,12 +141,13 @@ async def ordered_map(
                     raise slot.error
                 yield slot.value  # type: ignore[misc]
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(producer, tg)
-        gen = results()
-        try:
-            yield gen
-        finally:
-            tg.cancel_scope.cancel()
-            receive.close()
-            await gen.aclose()
+    with plain_errors():
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(producer, tg)
+            gen = results()
+            try:
+                yield gen
+            finally:
+                tg.cancel_scope.cancel()
+                receive.close()
+                await gen.aclose()

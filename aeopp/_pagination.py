@@ -32,7 +32,7 @@ import anyio.abc
 import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
-from ._concurrency import ordered_map
+from ._concurrency import ordered_map, plain_errors
 from .errors import AeoppError, PaginationStalled, RequestValidationError
 from .models import Opportunity, Page
 
@@ -296,7 +296,7 @@ class _Walk:
         if self.done or len(records) < first_limit:
             return
         if total is None:  # output=bulk: no total, read on until a short page
-            await self.sequential_from(self.start + size - 1, records[-1].id)
+            await self.sequential_from(self.start + size - 1, [r.id for r in records])
             return
         if self.start + len(records) >= total:
             return
@@ -304,8 +304,7 @@ class _Walk:
         stride = size - 1
         count = max(0, math.ceil((end - self.start - size) / stride))
         offsets = [self.start + k * stride for k in range(1, count + 1)]
-        prev_last = records[-1].id
-        last_full = True
+        prev_ids = [r.id for r in records]
 
         async def get(offset: int) -> tuple[int, Page]:
             return offset, await self.fetch(offset, size)
@@ -315,52 +314,52 @@ class _Walk:
                 if self.done:
                     return
                 records = page.opportunities
+                ids = [r.id for r in records]
+                repeated = len(ids) == size and ids == prev_ids
                 if self.by_id:
-                    if not records:
+                    assert self.last_id is not None
+                    if not records or repeated:
+                        # The end moved left (deletes), or the offsets stopped meaning anything:
+                        # finish by keyset, which can't skip or repeat.
                         self.stats.repairs += 1
-                        await self.keyset(prev_last)
+                        await self.keyset(self.last_id)
                         return
-                    if self.beyond(records[0].id, prev_last):
+                    if self.beyond(records[0].id, self.last_id):
+                        # Records slid out of view between the pages: read the interval by id.
                         self.stats.drift_events += 1
                         self.stats.repairs += 1
-                        await self.keyset(prev_last, records[0].id)
-                    elif len(records) == size and not self.beyond(records[-1].id, prev_last):
-                        raise PaginationStalled(
-                            f"page at offset {offset} did not advance past id {prev_last}"
-                        )
+                        await self.keyset(self.last_id, records[0].id)
                 else:
-                    if records and records[0].id != prev_last:
+                    if repeated:
+                        raise PaginationStalled(f"the page at offset {offset} repeats the previous page")
+                    if records and prev_ids and records[0].id != prev_ids[-1]:
                         self.stats.drift_events += 1
                         log.warning("aeopp: records moved between pages at offset %d while walking", offset)
-                    if len(records) == size and all(r.id in self.seen for r in records):
-                        raise PaginationStalled(f"page at offset {offset} repeated records already seen")
                 await self.emit(records, offset)
-                if records:
-                    prev_last = records[-1].id
+                prev_ids = ids
                 total_now = page.total_results
                 if len(records) < size or (total_now is not None and offset + len(records) >= total_now):
                     return
-                last_full = True
-        if last_full and not self.done:
+        if not self.done:
             # The planned pages ended full: records were added before the end; read on.
-            next_offset = offsets[-1] + stride if offsets else self.start + stride
-            await self.sequential_from(next_offset, prev_last)
+            await self.sequential_from(offsets[-1] + stride if offsets else self.start + stride, prev_ids)
 
-    async def sequential_from(self, offset: int, prev_last: int) -> None:
-        """Read on after ``prev_last`` one page at a time until a short page."""
+    async def sequential_from(self, offset: int, prev_ids: list[int]) -> None:
+        """Read on one page at a time until a short page (by keyset when sorted by id)."""
         if self.by_id:
             self.stats.repairs += 1
-            await self.keyset(prev_last)
+            await self.keyset(self.last_id)
             return
         size = self.plan.page_size
         while not self.done:
             page = await self.fetch(offset, size)
-            records = page.opportunities
-            if len(records) == size and all(r.id in self.seen for r in records):
-                raise PaginationStalled(f"page at offset {offset} repeated records already seen")
-            await self.emit(records, offset)
-            if len(records) < size:
+            ids = [r.id for r in page.opportunities]
+            if len(ids) == size and ids == prev_ids:
+                raise PaginationStalled(f"the page at offset {offset} repeats the previous page")
+            await self.emit(page.opportunities, offset)
+            if len(ids) < size:
                 return
+            prev_ids = ids
             offset += size - 1
 
     async def partitioned_keyset(self) -> None:
@@ -374,9 +373,10 @@ class _Walk:
         async def get(name: str, limit: int, sort_order: str) -> None:
             results[name] = await self.fetch(0, limit, sort_order=sort_order, sort_by="id")
 
-        async with anyio.create_task_group() as tg:  # first page and the far end of the range at once
-            tg.start_soon(get, "first", size, order)
-            tg.start_soon(get, "edge", 1, _reverse(order))
+        with plain_errors():
+            async with anyio.create_task_group() as tg:  # the first page and the far end of the range at once
+                tg.start_soon(get, "first", size, order)
+                tg.start_soon(get, "edge", 1, _reverse(order))
         records = results["first"].opportunities
         await self.emit(records)
         edge = results["edge"].opportunities
@@ -384,6 +384,9 @@ class _Walk:
             return
         start, stop = records[-1].id, edge[0].id
         if not self.beyond(stop, start):
+            # Nothing past the first page, or the far end moved while we looked: read on by keyset,
+            # which checks its own progress.
+            await self.keyset(start)
             return
         remaining = max(1, (results["first"].total_results or size) - len(records))
         if self.remaining is not None:
