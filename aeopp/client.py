@@ -386,20 +386,24 @@ class OpportunityClient:
             status=status,
             closed_at=closed_at,
         )
-        _request.build_create(**fields)  # validate before any I/O
+        tz = self.timezone
+        _request.build_create(**fields, timezone=tz)  # validate before any I/O
         fmt = self.wire_format
         return await self._call(
-            lambda v: _request.build_create(**fields, version=v, wire_format=fmt),
+            lambda v: _request.build_create(**fields, version=v, wire_format=fmt, timezone=tz),
             self._parse_opportunity,
         )
 
     async def update(self, opportunity_id: int, **fields: Any) -> Opportunity:
         """Change the given fields (``None`` clears one) and return the updated opportunity."""
-        _request.build_update(opportunity_id, fields)
+        tz = self.timezone
+        _request.build_update(opportunity_id, fields, timezone=tz)
         fmt = self.wire_format
         try:
             return await self._call(
-                lambda v: _request.build_update(opportunity_id, fields, version=v, wire_format=fmt),
+                lambda v: _request.build_update(
+                    opportunity_id, fields, version=v, wire_format=fmt, timezone=tz
+                ),
                 self._parse_opportunity,
             )
         except OpportunityNotFound as exc:
