@@ -1,1 +1,25 @@
-"""aeopp.testing: a simulator of the Pardot API for tests, demos and benchmarks."""
+"""aeopp.testing: a faithful simulator of the Pardot v3/v4 Opportunity API for tests, demos and benchmarks.
+
+``PardotSimulator`` serves seeded data over real HTTP on 127.0.0.1; the pytest plugin gives a
+``pardot_simulator`` fixture and ``aeopp simulate`` runs one from the command line. It is written
+independently of the client (it shares only plain constants), so a bug cannot hide on both sides.
+"""
+
+from __future__ import annotations
+
+from ._simulator import PardotSimulator
+from ._state import Fault, SimulatorCredentials, SimulatorSettings, SimulatorStats
+from ._store import Activity, Campaign, OpportunityStore, Prospect, StoredOpportunity
+
+__all__ = [
+    "Activity",
+    "Campaign",
+    "Fault",
+    "OpportunityStore",
+    "PardotSimulator",
+    "Prospect",
+    "SimulatorCredentials",
+    "SimulatorSettings",
+    "SimulatorStats",
+    "StoredOpportunity",
+]
