@@ -49,7 +49,9 @@ UTC = timezone.utc
 #: Parameters that carry credentials; in a query string they get 49.
 QUERY_CREDENTIALS = frozenset({"api_key", "user_key", "password", "access_token"})
 #: Query parameters that are not filters (they never make code 5 on their own).
-QUERY_CONTROLS = frozenset({"format", "output", "limit", "offset", "sort_by", "sort_order", "deleted"})
+QUERY_CONTROLS = frozenset(
+    {"format", "output", "limit", "offset", "sort_by", "sort_order", "deleted", "api_key", "user_key"}
+)
 #: Codes answered with ``settings.auth_error_http_status``.
 AUTH_CODES = frozenset({1, 184})
 WRITES = frozenset({"create", "update", "delete", "undelete"})
