@@ -42,7 +42,10 @@ async def call(
 
 def bearer(sim: PardotSimulator, token: str | None = None) -> dict[str, str]:
     c = sim.credentials
-    return {"Authorization": f"Bearer {token or c.access_token}", "Pardot-Business-Unit-Id": c.business_unit_id}
+    return {
+        "Authorization": f"Bearer {token or c.access_token}",
+        "Pardot-Business-Unit-Id": c.business_unit_id,
+    }
 
 
 def code(body: Any) -> int | None:
@@ -61,8 +64,10 @@ def test_credentials_shape_and_repr() -> None:
 
 async def test_credentials_started(pardot_simulator: PardotSimulator) -> None:
     c = pardot_simulator.credentials
-    assert c.business_unit_id.startswith("0Uv") and len(c.business_unit_id) == 18
-    assert len(c.user_key) == 32 and int(c.user_key, 16) >= 0
+    assert c.business_unit_id.startswith("0Uv")
+    assert len(c.business_unit_id) == 18
+    assert len(c.user_key) == 32
+    assert int(c.user_key, 16) >= 0
     assert c.token_url == pardot_simulator.base_url + "/services/oauth2/token"
     text = repr(c)
     for secret in (c.access_token, c.password, c.user_key, c.client_secret, c.refresh_token, c.client_id):
@@ -82,7 +87,9 @@ async def test_bearer_errors(pardot_simulator: PardotSimulator, session: aiohttp
     status, body = await call(sim, session, {"Authorization": f"Bearer {c.access_token}"})
     assert (status, code(body)) == (200, 181)
     status, body = await call(
-        sim, session, {"Authorization": f"Bearer {c.access_token}", "Pardot-Business-Unit-Id": "0Uv000000000000AAA"}
+        sim,
+        session,
+        {"Authorization": f"Bearer {c.access_token}", "Pardot-Business-Unit-Id": "0Uv000000000000AAA"},
     )
     assert code(body) == 201
     sim.settings.require_business_unit_header = False
@@ -91,7 +98,8 @@ async def test_bearer_errors(pardot_simulator: PardotSimulator, session: aiohttp
         assert code((await call(sim, session, bearer(sim), params={key: "x"}))[1]) == 49
     # in a form body, credentials are not "in the query string"
     assert code((await call(sim, session, bearer(sim), method="POST", data={"api_key": "x"}))[1]) is None
-    assert sim.stats.errors_by_code[184] == 2 and sim.stats.errors_by_code[49] == 4
+    assert sim.stats.errors_by_code[184] == 2
+    assert sim.stats.errors_by_code[49] == 4
 
 
 async def test_token_expiry_after_requests_and_refresh(
@@ -117,14 +125,17 @@ async def test_token_expiry_after_requests_and_refresh(
         assert r.headers["Content-Type"].startswith("application/json")
         token = await r.json()
     assert set(token) == {"access_token", "instance_url", "id", "token_type", "issued_at", "signature"}
-    assert token["token_type"] == "Bearer" and token["issued_at"].isdigit()
+    assert token["token_type"] == "Bearer"
+    assert token["issued_at"].isdigit()
     assert token["access_token"] != c.access_token
     assert code((await call(sim, session, bearer(sim, token["access_token"])))[1]) is None
     assert code((await call(sim, session, bearer(sim, token["access_token"])))[1]) is None
     assert code((await call(sim, session, bearer(sim, token["access_token"])))[1]) == 184
 
 
-async def test_token_expiry_after_seconds(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_token_expiry_after_seconds(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     sim = pardot_simulator
     now = [datetime(2025, 1, 1, tzinfo=timezone.utc)]
     sim.settings.clock = lambda: now[0]
@@ -137,19 +148,25 @@ async def test_token_expiry_after_seconds(pardot_simulator: PardotSimulator, ses
     assert code((await call(sim, session, bearer(sim, token)))[1]) == 184
 
 
-async def test_oauth_grants_and_errors(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_oauth_grants_and_errors(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     c = pardot_simulator.credentials
 
     async def grant(**form: str) -> tuple[int, Any]:
         async with session.post(c.token_url, data=form) as r:
             return r.status, await r.json()
 
-    status, body = await grant(grant_type="client_credentials", client_id=c.client_id, client_secret=c.client_secret)
-    assert status == 200 and body["instance_url"] == pardot_simulator.base_url
+    status, body = await grant(
+        grant_type="client_credentials", client_id=c.client_id, client_secret=c.client_secret
+    )
+    assert status == 200
+    assert body["instance_url"] == pardot_simulator.base_url
     status, body = await grant(
         grant_type="refresh_token", client_id=c.client_id, client_secret=c.client_secret, refresh_token="bad"
     )
-    assert (status, body["error"]) == (400, "invalid_grant") and body["error_description"]
+    assert (status, body["error"]) == (400, "invalid_grant")
+    assert body["error_description"]
     status, body = await grant(grant_type="client_credentials", client_id="x", client_secret=c.client_secret)
     assert (status, body["error"]) == (400, "invalid_client_id")
     status, body = await grant(grant_type="client_credentials", client_id=c.client_id, client_secret="x")
@@ -170,7 +187,8 @@ async def test_legacy_api_key(pardot_simulator: PardotSimulator, session: aiohtt
     async with session.post(sim.base_url + "/api/login/version/3", data=login) as r:
         doc = xmltodict.parse(await r.text())["rsp"]
     key = doc["api_key"]
-    assert len(key) == 32 and "version" not in doc
+    assert len(key) == 32
+    assert "version" not in doc
     status, body = await call(sim, session, {}, "/api/login/version/4", "POST", data=login)
     assert body["api_key"] == key  # same key within the hour
     for header in (
@@ -187,9 +205,13 @@ async def test_legacy_api_key(pardot_simulator: PardotSimulator, session: aiohtt
     assert code(body) == 1
     status, body = await call(sim, session, {}, "/api/login/version/4", "POST", data=login)
     assert body["api_key"] != key
-    status, body = await call(sim, session, {}, "/api/login/version/4", "POST", data={**login, "password": "x"})
+    status, body = await call(
+        sim, session, {}, "/api/login/version/4", "POST", data={**login, "password": "x"}
+    )
     assert code(body) == 15
-    status, body = await call(sim, session, {}, "/api/login/version/4", "POST", params={"password": c.password})
+    status, body = await call(
+        sim, session, {}, "/api/login/version/4", "POST", params={"password": c.password}
+    )
     assert code(body) == 49
     status, body = await call(sim, session, {}, "/api/login/version/4", "GET")
     assert code(body) == 60
@@ -198,14 +220,17 @@ async def test_legacy_api_key(pardot_simulator: PardotSimulator, session: aiohtt
     assert body["version"] == 4
 
 
-async def test_login_refused_in_bearer_mode(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_login_refused_in_bearer_mode(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     c = pardot_simulator.credentials
     login = {"email": c.email, "password": c.password, "user_key": c.user_key}
-    status, body = await call(pardot_simulator, session, {}, "/api/login/version/4", "POST", data=login)
+    _status, body = await call(pardot_simulator, session, {}, "/api/login/version/4", "POST", data=login)
     assert code(body) == 199
 
 
 @pytest.mark.pardot_simulator(auth="none")
 async def test_no_auth(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
     status, body = await call(pardot_simulator, session, {})
-    assert status == 200 and code(body) is None
+    assert status == 200
+    assert code(body) is None

@@ -36,7 +36,9 @@ async def call(
     c = sim.credentials
     headers = {"Authorization": f"Bearer {c.access_token}", "Pardot-Business-Unit-Id": c.business_unit_id}
     url = f"{sim.base_url}/api/opportunity/version/{version}/do/{op}{suffix}"
-    async with session.request(method, url, params={"format": "json", "limit": "1", **params}, headers=headers) as r:
+    async with session.request(
+        method, url, params={"format": "json", "limit": "1", **params}, headers=headers
+    ) as r:
         return r.status, r.headers.get("Content-Type", ""), await r.text()
 
 
@@ -49,7 +51,9 @@ def code(text: str) -> int | None:
 
 
 @pytest.mark.pardot_simulator(latency=0.2)
-async def test_sixth_concurrent_request_gets_66(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_sixth_concurrent_request_gets_66(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     sim = pardot_simulator
     started = time.perf_counter()
     results = await asyncio.gather(*(call(sim, session) for _ in range(6)))
@@ -62,7 +66,8 @@ async def test_sixth_concurrent_request_gets_66(pardot_simulator: PardotSimulato
     sim.settings.concurrency_limit = None
     results = await asyncio.gather(*(call(sim, session) for _ in range(6)))
     assert all(code(text) is None for _, _, text in results)
-    assert sim.stats.max_in_flight == 6 and sim.stats.in_flight == 0
+    assert sim.stats.max_in_flight == 6
+    assert sim.stats.in_flight == 0
 
 
 @pytest.mark.pardot_simulator(latency=0.1)
@@ -115,10 +120,13 @@ async def test_connector_locks_writes(
     assert code((await call(sim, session))[2]) is None
     for op in ("create", "update", "delete", "undelete"):
         assert code((await call(sim, session, op, "/id/1234", "POST", name="x"))[2]) == connector
-    assert sim.store.get(1234).name != "x" and not sim.store.get(1234).deleted
+    assert sim.store.get(1234).name != "x"
+    assert not sim.store.get(1234).deleted
 
 
-async def test_injected_codes_per_operation(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_injected_codes_per_operation(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     sim = pardot_simulator
     sim.inject(code=66, times=2, operation="query")
     assert code((await call(sim, session, "read", "/id/1234"))[2]) is None
@@ -135,16 +143,22 @@ async def test_injected_codes_per_operation(pardot_simulator: PardotSimulator, s
         sim.inject(code=66, drop="before")
 
 
-async def test_injected_http_error_is_html(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_injected_http_error_is_html(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     sim = pardot_simulator
     sim.inject(http_status=503)
     status, ctype, text = await call(sim, session)
-    assert status == 503 and ctype.startswith("text/html") and "<html>" in text
+    assert status == 503
+    assert ctype.startswith("text/html")
+    assert "<html>" in text
     assert code((await call(sim, session))[2]) is None
     assert sim.stats.http_errors_by_status == {503: 1}
 
 
-async def test_drop_before_and_after(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_drop_before_and_after(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     sim = pardot_simulator
     sim.inject(drop="before", operation="update")
     with pytest.raises(aiohttp.ClientConnectionError):
@@ -158,7 +172,8 @@ async def test_drop_before_and_after(pardot_simulator: PardotSimulator, session:
     with pytest.raises(aiohttp.ClientConnectionError):
         await call(sim, session, "delete", "/id/1234", "POST")
     assert sim.store.get(1234).deleted
-    assert sim.stats.dropped == 3 and sim.stats.in_flight == 0
+    assert sim.stats.dropped == 3
+    assert sim.stats.in_flight == 0
     assert code((await call(sim, session))[2]) is None  # the server is still fine
 
 
@@ -183,12 +198,17 @@ async def test_random_faults_are_seeded_and_proportionate() -> None:
     first = await _fault_run(rates)
     assert first == await _fault_run(rates)
     counts = Counter(first)
-    assert counts[66] > 3 and counts[183] > 3 and counts[502] + counts[503] > 3 and counts["dropped"] > 0
+    assert counts[66] > 3
+    assert counts[183] > 3
+    assert counts[502] + counts[503] > 3
+    assert counts["dropped"] > 0
     assert counts[None] > 10
     assert await _fault_run({}, 10) == [None] * 10
 
 
-async def test_drop_after_rate_applies_writes(pardot_simulator: PardotSimulator, session: aiohttp.ClientSession) -> None:
+async def test_drop_after_rate_applies_writes(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
     sim = pardot_simulator
     sim.settings.drop_after_rate = 1.0
     with pytest.raises(aiohttp.ClientConnectionError):
@@ -206,7 +226,9 @@ async def test_stats(pardot_simulator: PardotSimulator, session: aiohttp.ClientS
     assert sim.stats.errors_by_code == {35: 1}
     assert sim.stats.max_in_flight == 1
     sim.stats.reset()
-    assert sim.stats.requests == 0 and not sim.stats.requests_by_operation and not sim.stats.errors_by_code
+    assert sim.stats.requests == 0
+    assert not sim.stats.requests_by_operation
+    assert not sim.stats.errors_by_code
 
 
 async def test_before_request_hook_changes_store(

@@ -26,7 +26,10 @@ class Api:
         self.sim = sim
         self.session = session
         c = sim.credentials
-        self.headers = {"Authorization": f"Bearer {c.access_token}", "Pardot-Business-Unit-Id": c.business_unit_id}
+        self.headers = {
+            "Authorization": f"Bearer {c.access_token}",
+            "Pardot-Business-Unit-Id": c.business_unit_id,
+        }
 
     async def raw(
         self,
@@ -45,7 +48,9 @@ class Api:
         ) as r:
             return r.status, r.headers.get("Content-Type"), await r.text()
 
-    async def json(self, op: str, suffix: str = "", method: str = "GET", version: int = 4, **params: str) -> Any:
+    async def json(
+        self, op: str, suffix: str = "", method: str = "GET", version: int = 4, **params: str
+    ) -> Any:
         params.setdefault("format", "json")
         path = f"/api/opportunity/version/{version}/do/{op}{suffix}"
         if method == "GET":
@@ -81,7 +86,9 @@ async def test_read_json_full(api: Api) -> None:
     assert opp["id"] == 1234
     assert Decimal(str(opp["value"])) == stored.value
     assert opp["probability"] == stored.probability
-    assert "campaign" in opp and "prospects" in opp and "opportunity_activities" in opp
+    assert "campaign" in opp
+    assert "prospects" in opp
+    assert "opportunity_activities" in opp
     acts = opp["opportunity_activities"]["visitor_activity"]
     acts = acts if isinstance(acts, list) else [acts]
     assert [a["id"] for a in acts] == [a.id for a in stored.activities]
@@ -101,7 +108,9 @@ async def test_read_xml_envelope_and_content_type(api: Api) -> None:
 
 
 async def test_error_envelopes_exact(api: Api) -> None:
-    status, ctype, text = await api.raw("/api/opportunity/version/4/do/read/id/999999999", params={"format": "json"})
+    status, ctype, text = await api.raw(
+        "/api/opportunity/version/4/do/read/id/999999999", params={"format": "json"}
+    )
     assert (status, ctype) == (200, "application/json")
     assert text == '{"@attributes":{"stat":"fail","version":1,"err_code":35},"err":"Invalid opportunity ID"}'
     status, ctype, text = await api.raw("/api/opportunity/version/4/do/read/id/999999999")
@@ -118,7 +127,9 @@ async def test_error_http_status_setting(api: Api) -> None:
     assert status == 400
 
 
-@pytest.mark.parametrize(("output", "campaign", "activities"), [("simple", True, False), ("mobile", False, False)])
+@pytest.mark.parametrize(
+    ("output", "campaign", "activities"), [("simple", True, False), ("mobile", False, False)]
+)
 async def test_read_outputs(api: Api, output: str, campaign: bool, activities: bool) -> None:
     opp = (await api.json("read", "/id/1234", output=output))["opportunity"]
     assert ("campaign" in opp) is campaign
@@ -132,7 +143,8 @@ async def test_query_full_has_relations_but_no_activities(api: Api) -> None:
     assert result["total_results"] == len(api.sim.store)
     assert len(result["opportunity"]) == 3
     for opp in result["opportunity"]:
-        assert "campaign" in opp and "prospects" in opp
+        assert "campaign" in opp
+        assert "prospects" in opp
         assert "opportunity_activities" not in opp
 
 
@@ -145,8 +157,11 @@ async def test_query_simple_and_bulk(api: Api) -> None:
         "id", "campaign_id", "name", "value", "probability", "type", "stage", "status",
         "closed_at", "created_at", "updated_at",
     }  # fmt: skip
-    status, _, text = await api.raw("/api/opportunity/version/4/do/query", params={"output": "bulk", "limit": "1"})
-    assert "total_results" not in text and "<opportunity>" in text
+    _status, _, text = await api.raw(
+        "/api/opportunity/version/4/do/query", params={"output": "bulk", "limit": "1"}
+    )
+    assert "total_results" not in text
+    assert "<opportunity>" in text
 
 
 @pytest.mark.pardot_simulator(opportunities=250)
@@ -186,18 +201,22 @@ async def test_json_numeric_strings_slashes_entities_and_nulls(api: Api) -> None
         store.create(name="Smith & Sons <big>", value="0", probability=0, prospect_id=pid),
     ]
     last = made[0].id - 1
-    status, _, text = await api.raw(
+    _status, _, text = await api.raw(
         "/api/opportunity/version/4/do/query",
         params={"format": "json", "output": "mobile", "id_greater_than": str(last)},
     )
     assert r'"stage":"Negotiation\/Review"' in text
     assert '"name":2024' in text
-    assert '"name":"007"' in text and '"type":"02110"' in text
+    assert '"name":"007"' in text
+    assert '"type":"02110"' in text
     assert '"value":12.5' in text
     assert '"name":"Smith &amp; Sons &lt;big&gt;"' in text
-    assert '"status":null' in text and '"closed_at":null' in text
+    assert '"status":null' in text
+    assert '"closed_at":null' in text
     records = json.loads(text)["result"]["opportunity"]
-    assert records[0]["value"] == 100 and records[0]["probability"] == 5 and records[2]["value"] == 0
+    assert records[0]["value"] == 100
+    assert records[0]["probability"] == 5
+    assert records[2]["value"] == 0
     _, _, xml = await api.raw(
         "/api/opportunity/version/4/do/query", params={"output": "mobile", "id_greater_than": str(last)}
     )
@@ -205,7 +224,8 @@ async def test_json_numeric_strings_slashes_entities_and_nulls(api: Api) -> None
     assert "<status/>" in xml
     api.sim.settings.html_escape_strings = False
     _, _, text = await api.raw(
-        "/api/opportunity/version/4/do/read/id/" + str(made[2].id), params={"format": "json", "output": "mobile"}
+        "/api/opportunity/version/4/do/read/id/" + str(made[2].id),
+        params={"format": "json", "output": "mobile"},
     )
     assert '"name":"Smith & Sons <big>"' in text
 
@@ -233,22 +253,27 @@ async def test_path_pairs_any_order_and_crim_order(api: Api) -> None:
         "/api/opportunity/id/1234/do/read/version/3",
         "/api/opportunity/version/4/do/read/id/1234/",
     ):
-        status, _, text = await api.raw(path, params={"format": "json"})
+        _, _, text = await api.raw(path, params={"format": "json"})
         assert json.loads(text)["opportunity"]["id"] == 1234, path
     # Crim: version after do, id in the body
-    status, _, text = await api.raw("/api/opportunity/do/read/version/4", "POST", data={"id": "1234", "format": "json"})
+    _status, _, text = await api.raw(
+        "/api/opportunity/do/read/version/4", "POST", data={"id": "1234", "format": "json"}
+    )
     assert json.loads(text)["opportunity"]["id"] == 1234
 
 
 async def test_parameter_precedence_path_body_query(api: Api) -> None:
     other = api.sim.store.ids()[0]
     # body wins over query
-    status, _, text = await api.raw(
-        "/api/opportunity/version/4/do/read", "POST", params={"id": str(other), "format": "json"}, data={"id": "1234"}
+    _, _, text = await api.raw(
+        "/api/opportunity/version/4/do/read",
+        "POST",
+        params={"id": str(other), "format": "json"},
+        data={"id": "1234"},
     )
     assert json.loads(text)["opportunity"]["id"] == 1234
     # path wins over body and query
-    status, _, text = await api.raw(
+    _status, _, text = await api.raw(
         "/api/opportunity/version/4/do/read/id/1234",
         "POST",
         params={"id": str(other), "format": "json"},
@@ -284,15 +309,15 @@ async def test_methods(api: Api) -> None:
     assert err(await api.json("update", "/id/1234", "PATCH")) == 60
     assert (await api.raw("/api/opportunity/version/4/do/delete/id/1234", "DELETE"))[0] == 204
     assert api.sim.store.get(1234).deleted
-    status, _, _ = await api.raw("/api/login/version/4", "GET", params={"format": "json"})
+    _status, _, _ = await api.raw("/api/login/version/4", "GET", params={"format": "json"})
     assert err(json.loads((await api.raw("/api/login/version/4", "GET", params={"format": "json"}))[2])) == 60
 
 
 async def test_unknown_operation_object_and_version(api: Api) -> None:
     assert err(await api.json("upsert")) == 2
-    status, _, text = await api.raw("/api/prospect/version/4/do/query", params={"format": "json"})
+    _, _, text = await api.raw("/api/prospect/version/4/do/query", params={"format": "json"})
     assert err(json.loads(text)) == 2
-    status, _, text = await api.raw("/api/opportunity/version/5/do/query", params={"format": "json"})
+    _status, _, text = await api.raw("/api/opportunity/version/5/do/query", params={"format": "json"})
     assert err(json.loads(text)) == 22
 
 
@@ -301,9 +326,11 @@ async def test_unknown_operation_object_and_version(api: Api) -> None:
 
 async def test_delete_undelete_204_and_hidden(api: Api) -> None:
     store = api.sim.store
-    status, ctype, text = await api.raw("/api/opportunity/version/4/do/delete/id/1234", "POST")
+    status, _ctype, text = await api.raw("/api/opportunity/version/4/do/delete/id/1234", "POST")
     assert (status, text) == (204, "")
-    assert store.get(1234).deleted and 1234 not in store.ids() and 1234 in store.ids(include_deleted=True)
+    assert store.get(1234).deleted
+    assert 1234 not in store.ids()
+    assert 1234 in store.ids(include_deleted=True)
     assert err(await api.json("read", "/id/1234")) == 35
     assert err(await api.json("update", "/id/1234", "POST", name="x")) == 35
     assert err(await api.json("delete", "/id/1234", "POST")) == 35
@@ -327,9 +354,12 @@ async def test_create_by_email_and_id(api: Api) -> None:
         value="100", probability="70",
     )  # fmt: skip
     opp = body["opportunity"]
-    assert "result" not in body and "opportunity_activities" not in opp
+    assert "result" not in body
+    assert "opportunity_activities" not in opp
     assert opp["id"] > before_max
-    assert opp["name"] == "Large Customer Opportunity" and opp["value"] == 100 and opp["probability"] == 70
+    assert opp["name"] == "Large Customer Opportunity"
+    assert opp["value"] == 100
+    assert opp["probability"] == 70
     assert opp["created_at"] == opp["updated_at"] == "2025-06-01 08:30:00"
     jdoes = store.prospects_by_email("jdoe@company.com")
     assert len(jdoes) == 2
@@ -337,7 +367,7 @@ async def test_create_by_email_and_id(api: Api) -> None:
     assert store.get(opp["id"]).prospect_ids == (latest.id,)
     assert store.get(opp["id"]).activities[0].type == 8
     pid = jdoes[0].id
-    by_id = (await api.json("create", f"/prospect_id/{pid}", "POST", name="b", value="1.5", probability="0"))
+    by_id = await api.json("create", f"/prospect_id/{pid}", "POST", name="b", value="1.5", probability="0")
     assert store.get(by_id["opportunity"]["id"]).prospect_ids == (pid,)
     assert store.get(by_id["opportunity"]["id"]).value == Decimal("1.5")
     both = await api.json(
@@ -365,7 +395,9 @@ async def test_create_errors(api: Api) -> None:
     assert await create(prospect_id="<omit>", prospect_email="nobody@nowhere.test") == 4
     assert await create(prospect_id="<omit>", prospect_email="not-an-email") == 4
     assert await create(prospect_id="<omit>", prospect_email="a" * 250 + "@b.com") == 4
-    other = next(p for p in store.prospects.values() if p.id != int(pid) and p.email != store.prospects[int(pid)].email)
+    other = next(
+        p for p in store.prospects.values() if p.id != int(pid) and p.email != store.prospects[int(pid)].email
+    )
     assert await create(prospect_email=other.email) == 44
     assert await create(campaign_id="999") == 38
     assert await create(campaign_id="x") == 38
@@ -384,13 +416,19 @@ async def test_update(api: Api) -> None:
     old = store.get(1234)
     body = await api.json("update", "/id/1234", "POST", name="Large Opportunity", status="won")
     opp = body["opportunity"]
-    assert opp["name"] == "Large Opportunity" and opp["status"] == "won"
-    assert "campaign" in opp and "opportunity_activities" not in opp
+    assert opp["name"] == "Large Opportunity"
+    assert opp["status"] == "won"
+    assert "campaign" in opp
+    assert "opportunity_activities" not in opp
     new = store.get(1234)
-    assert new.value == old.value and new.probability == old.probability and new.stage == old.stage
-    assert new.updated_at == now and new.activities[-1].type == 9
+    assert new.value == old.value
+    assert new.probability == old.probability
+    assert new.stage == old.stage
+    assert new.updated_at == now
+    assert new.activities[-1].type == 9
     await api.json("update", "/id/1234", "POST", stage="", type="")
-    assert store.get(1234).stage is None and store.get(1234).type is None
+    assert store.get(1234).stage is None
+    assert store.get(1234).type is None
     # GET works too (2020 docs)
     await api.json("update", "/id/1234", "GET", value="50000")
     assert store.get(1234).value == 50000

@@ -1,0 +1,89 @@
+"""``aeopp simulate`` as a real subprocess: prints its URL and credentials, serves, stops on SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import aiohttp
+import pytest
+
+from aeopp.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def read_banner(proc: subprocess.Popen[str], timeout: float = 15.0) -> str:
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            return "".join(lines)
+    raise AssertionError("no banner: " + "".join(lines))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_simulate_subprocess(sig: signal.Signals) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aeopp", "simulate", "--port", str(port), "--opportunities", "25",
+         "--latency-ms", "1", "--seed", "4", "--timezone", "UTC"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        banner = read_banner(proc)
+        url = f"http://127.0.0.1:{port}"
+        assert url in banner
+        token = re.search(r"access token:\s+(\S+)", banner)
+        unit = re.search(r"business unit id:\s+(\S+)", banner)
+        assert token
+        assert unit
+
+        async def query() -> int:
+            async with (
+                aiohttp.ClientSession() as s,
+                s.get(
+                    url + "/api/opportunity/version/4/do/query",
+                    params={"format": "json"},
+                    headers={"Authorization": f"Bearer {token[1]}", "Pardot-Business-Unit-Id": unit[1]},
+                ) as r,
+            ):
+                total: int = (await r.json())["result"]["total_results"]
+                return total
+
+        assert asyncio.run(query()) == 25
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stdout is not None
+        assert "stopped" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_cli_help_and_bad_auth(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "simulate" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["simulate", "--auth", "basic"])
