@@ -288,7 +288,7 @@ def parse_opportunity(
     if len(records) != 1:
         _protocol(f"expected one opportunity in the answer, got {len(records)}", status, body)
     try:
-        return opportunity_from_wire(records[0], timezone=timezone)
+        return _record(records[0], timezone, None)
     except _DATA_ERRORS as exc:
         _protocol(f"malformed opportunity: {_describe(exc)}", status, body)
 
@@ -315,12 +315,8 @@ def parse_page(
         _protocol("query result is not an object", status, body)
     try:
         total = _int(result.get("total_results"))
-        records = tuple(
-            [
-                opportunity_from_wire(record, timezone=timezone)
-                for record in _as_list(result.get("opportunity"))
-            ]
-        )
+        campaigns: dict[tuple[Any, Any], Campaign] = {}
+        records = tuple([_record(item, timezone, campaigns) for item in _as_list(result.get("opportunity"))])
     except _DATA_ERRORS as exc:
         _protocol(f"malformed query result: {_describe(exc)}", status, body)
     return Page(total, records)
@@ -365,6 +361,10 @@ def _describe(exc: BaseException) -> str:
 
 
 # -- records --------------------------------------------------------------------------------------
+#
+# Straight-line code on purpose: this runs for every record of every page, and a query's CPU budget is
+# half of what json.loads spends on the same bytes. Each field takes a fast path for the common wire type
+# (int in JSON, str in XML; text without "&") and falls back to the helpers below for the rest.
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -378,12 +378,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def _nested(value: Any, key: str) -> list[Any]:
     """The records of ``prospects``/``opportunity_activities``: null, "", {}, {key: one or many}, a list."""
-    if not value:
-        return []
     if value.__class__ is dict:
         if key in value:
             return _as_list(value[key])
-        return [value]
+        return [value] if value else []
     if value.__class__ is list:
         out: list[Any] = []
         for item in value:
@@ -392,7 +390,9 @@ def _nested(value: Any, key: str) -> list[Any]:
             elif item:
                 out.append(item)
         return out
-    raise _BadData(f"<{key}> collection of type {type(value).__name__}")
+    if not value:
+        return []
+    raise _BadData(f"{key} collection of type {type(value).__name__}")
 
 
 def _text(value: Any) -> str | None:
@@ -417,7 +417,7 @@ def _int(value: Any) -> int | None:
         return None
     if value.__class__ is str:
         return int(value)
-    if value.__class__ is Decimal and value == value.to_integral_value():
+    if value.__class__ is Decimal and value.is_finite() and value == value.to_integral_value():
         return int(value)
     raise _BadData(f"expected an integer, got {value!r}")
 
@@ -442,10 +442,13 @@ def _when(value: Any, timezone: tzinfo | None) -> datetime | None:
     """``YYYY-MM-DD HH:MM:SS`` -> datetime; null, "" and ``0000-00-00 00:00:00`` -> None."""
     if not value or value.startswith("0000-00-00"):
         return None
-    moment = datetime.fromisoformat(value)
+    moment = _fromiso(value)
     if timezone is not None:
         return moment.replace(tzinfo=timezone)
     return moment
+
+
+_fromiso = datetime.fromisoformat
 
 
 def _plain(value: Any) -> Any:
@@ -460,10 +463,7 @@ def _plain(value: Any) -> Any:
 
 
 def _extra(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
-    unknown = data.keys() - known
-    if not unknown:
-        return {}
-    return {key: _plain(data[key]) for key in data if key in unknown}
+    return {key: _plain(value) for key, value in data.items() if key not in known}
 
 
 def _campaign(data: Any) -> Campaign | None:
@@ -472,27 +472,38 @@ def _campaign(data: Any) -> Campaign | None:
     if data.__class__ is not dict:
         raise _BadData(f"campaign of type {type(data).__name__}")
     get = data.get
-    return Campaign(_int(get("id")), _text(get("name")), _extra(data, _CAMPAIGN_KEYS))
+    extra = {} if _CAMPAIGN_KEYS.issuperset(data) else _extra(data, _CAMPAIGN_KEYS)
+    return Campaign(_int(get("id")), _text(get("name")), extra)
 
 
 def _prospect(data: Any) -> Prospect:
     if data.__class__ is not dict:
         raise _BadData(f"prospect of type {type(data).__name__}")
     get = data.get
-    return Prospect(
-        _int(get("id")),
-        _text(get("email")),
-        _text(get("first_name")),
-        _text(get("last_name")),
-        _text(get("company")),
-        _extra(data, _PROSPECT_KEYS),
-    )
+    pid = get("id")
+    if pid.__class__ is not int:
+        pid = _int(pid)
+    email = get("email")
+    if email.__class__ is not str or not email or "&" in email:
+        email = _text(email)
+    first = get("first_name")
+    if first.__class__ is not str or not first or "&" in first:
+        first = _text(first)
+    last = get("last_name")
+    if last.__class__ is not str or not last or "&" in last:
+        last = _text(last)
+    company = get("company")
+    if company.__class__ is not str or not company or "&" in company:
+        company = _text(company)
+    extra = {} if _PROSPECT_KEYS.issuperset(data) else _extra(data, _PROSPECT_KEYS)
+    return Prospect(pid, email, first, last, company, extra)
 
 
 def _activity(data: Any, timezone: tzinfo | None) -> VisitorActivity:
     if data.__class__ is not dict:
         raise _BadData(f"visitor_activity of type {type(data).__name__}")
     get = data.get
+    extra = {} if _ACTIVITY_KEYS.issuperset(data) else _extra(data, _ACTIVITY_KEYS)
     return VisitorActivity(
         _int(get("id")),
         _int(get("prospect_id")),
@@ -501,8 +512,16 @@ def _activity(data: Any, timezone: tzinfo | None) -> VisitorActivity:
         _text(get("type_name")),
         _text(get("details")),
         _when(get("created_at"), timezone),
-        _extra(data, _ACTIVITY_KEYS),
+        extra,
     )
+
+
+def _record(
+    data: Any, timezone: tzinfo | None, campaigns: dict[tuple[Any, Any], Campaign] | None
+) -> Opportunity:
+    if data.__class__ is not dict:
+        raise _BadData(f"opportunity of type {type(data).__name__}")
+    return _opportunity(data, timezone, campaigns)
 
 
 def opportunity_from_wire(data: Mapping[str, Any], *, timezone: tzinfo | None = None) -> Opportunity:
@@ -513,32 +532,98 @@ def opportunity_from_wire(data: Mapping[str, Any], *, timezone: tzinfo | None = 
     """
     if not isinstance(data, Mapping):
         raise _BadData(f"opportunity of type {type(data).__name__}")
+    return _opportunity(data if data.__class__ is dict else dict(data), timezone, None)
+
+
+def _opportunity(
+    data: dict[str, Any], timezone: tzinfo | None, campaigns: dict[tuple[Any, Any], Campaign] | None
+) -> Opportunity:
+    """The body of :func:`opportunity_from_wire`; ``campaigns`` shares equal campaigns within a page."""
     get = data.get
-    identifier = _int(get("id"))
-    if identifier is None:
-        raise _BadData("opportunity without an id")
-    campaign = _campaign(get("campaign"))
-    campaign_id = _int(get("campaign_id"))
-    if campaign_id is None and campaign is not None:
-        campaign_id = campaign.id
-    prospects = get("prospects")
-    activities = get("opportunity_activities")
+    oid = get("id")
+    if oid.__class__ is not int:
+        oid = _int(oid)
+        if oid is None:
+            raise _BadData("opportunity without an id")
+    name = get("name")
+    if name.__class__ is not str or not name or "&" in name:
+        name = _text(name)
+    value = get("value")
+    value = _decimal(value) if value.__class__ is not Decimal or not value.is_finite() else value
+    probability = get("probability")
+    if probability.__class__ is not int:
+        probability = _int(probability)
+    kind = get("type")
+    if kind.__class__ is not str or not kind or "&" in kind:
+        kind = _text(kind)
+    stage = get("stage")
+    if stage.__class__ is not str or not stage or "&" in stage:
+        stage = _text(stage)
+    status = get("status")
+    if status.__class__ is not str or not status or "&" in status:
+        status = _text(status)
+
+    raw = get("campaign")
+    campaign: Campaign | None = None
+    if raw:
+        if campaigns is not None and raw.__class__ is dict and len(raw) == 2:
+            key = (raw.get("id"), raw.get("name"))
+            campaign = campaigns.get(key) if key[1].__class__ is str else None
+            if campaign is None:
+                campaign = _campaign(raw)
+                if campaign is not None and key[1].__class__ is str:
+                    campaigns[key] = campaign
+        else:
+            campaign = _campaign(raw)
+    campaign_id = get("campaign_id")
+    if campaign_id.__class__ is not int:
+        campaign_id = _int(campaign_id)
+        if campaign_id is None and campaign is not None:
+            campaign_id = campaign.id
+
+    closed = get("closed_at")
+    created = get("created_at")
+    updated = get("updated_at")
+    if timezone is None and created.__class__ is str and created[:1] in "12" and created:
+        created = _fromiso(created)
+    else:
+        created = _when(created, timezone)
+    if timezone is None and updated.__class__ is str and updated[:1] in "12" and updated:
+        updated = _fromiso(updated)
+    else:
+        updated = _when(updated, timezone)
+    closed = _when(closed, timezone) if closed else None
+
+    raw = get("prospects")
+    if not raw:
+        prospects: tuple[Prospect, ...] = ()
+    elif raw.__class__ is dict and len(raw) == 1 and "prospect" in raw:
+        raw = raw["prospect"]
+        if raw.__class__ is dict:
+            prospects = (_prospect(raw),)
+        else:
+            prospects = tuple([_prospect(item) for item in _as_list(raw)])
+    else:
+        prospects = tuple([_prospect(item) for item in _nested(raw, "prospect")])
+    raw = get("opportunity_activities")
+    activities = (
+        tuple([_activity(item, timezone) for item in _nested(raw, "visitor_activity")]) if raw else ()
+    )
+    extra = {} if _OPPORTUNITY_KEYS.issuperset(data) else _extra(data, _OPPORTUNITY_KEYS)
     return Opportunity(
-        identifier,
-        _text(get("name")),
-        _decimal(get("value")),
-        _int(get("probability")),
-        _text(get("type")),
-        _text(get("stage")),
-        _text(get("status")),
+        oid,
+        name,
+        value,
+        probability,
+        kind,
+        stage,
+        status,
         campaign_id,
         campaign,
-        _when(get("closed_at"), timezone),
-        _when(get("created_at"), timezone),
-        _when(get("updated_at"), timezone),
-        tuple([_prospect(item) for item in _nested(prospects, "prospect")]) if prospects else (),
-        tuple([_activity(item, timezone) for item in _nested(activities, "visitor_activity")])
-        if activities
-        else (),
-        _extra(data, _OPPORTUNITY_KEYS),
+        closed,
+        created,
+        updated,
+        prospects,
+        activities,
+        extra,
     )
