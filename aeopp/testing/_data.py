@@ -11,14 +11,19 @@ leading-zero one ("007"); a stage with ``/``; ``created_at`` over 2019-2025 with
 
 from __future__ import annotations
 
+import gc
 import random
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import TypeVar
 
 from .._constants import OPPORTUNITY_ACTIVITY_TYPES
 from ._store import Activity, Campaign, Prospect, StoredOpportunity
 
 __all__ = ["EXAMPLE_ID", "generate"]
+
+T = TypeVar("T")
 
 UTC = timezone.utc
 #: The id the official examples read, update and delete.
@@ -48,10 +53,10 @@ _TYPE_NAMES = OPPORTUNITY_ACTIVITY_TYPES
 def _ids(rng: random.Random, n: int, start: int) -> list[int]:
     ids: list[int] = []
     cur = start
-    choice = rng.choice
+    rand = rng.random
     steps = (1, 1, 1, 1, 2, 3, 5, 11)
     for _ in range(n):
-        cur += choice(steps)
+        cur += steps[int(rand() * 8)]
         ids.append(cur)
     if n and EXAMPLE_ID not in ids:
         if ids[-1] < EXAMPLE_ID:
@@ -64,10 +69,27 @@ def _ids(rng: random.Random, n: int, start: int) -> list[int]:
 
 def generate(n: int, seed: int = 0) -> tuple[list[StoredOpportunity], list[Prospect], list[Campaign]]:
     """``n`` opportunities with their prospects and campaigns, from ``seed``."""
+    # Only new, acyclic objects are made: pausing the cyclic GC saves a third of the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(n, seed)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(n: int, seed: int) -> tuple[list[StoredOpportunity], list[Prospect], list[Campaign]]:
     rng = random.Random(seed)
     rand = rng.random
-    randrange = rng.randrange
-    choice = rng.choice
+
+    # random.choice/randrange are exact but slow; floats are plenty for test data.
+    def choice(seq: Sequence[T]) -> T:
+        return seq[int(rand() * len(seq))]
+
+    def randrange(start: int, stop: int) -> int:
+        return start + int(rand() * (stop - start))
+
     fromts = datetime.fromtimestamp
 
     campaigns = [Campaign(id=i + 1, name=name) for i, name in enumerate(_CAMPAIGNS)]

@@ -17,7 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from .._constants import ERROR_MESSAGES
-from ._store import OpportunityStore, StoredOpportunity
+from ._store import OpportunityStore, Prospect, StoredOpportunity
 
 __all__ = ["Renderer", "error_body", "format_decimal", "json_scalar"]
 
@@ -28,6 +28,8 @@ XML_OK = XML_DECLARATION + '<rsp stat="ok" version="1.0">\n'
 XML_END = "</rsp>\n"
 JSON_OK = '{"@attributes":{"stat":"ok","version":1},'
 
+#: Printable ASCII that JSON (and PHP's ``\/``) leaves alone.
+_PLAIN = re.compile(r"[ !#-.0-\[\]-~]*\Z")
 _NUMERIC = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
@@ -46,6 +48,8 @@ def json_scalar(text: str | None) -> str:
         return "null"
     if _NUMERIC.match(text):
         return text if "." not in text else repr(float(text))
+    if _PLAIN.match(text):
+        return '"' + text + '"'
     return json.dumps(text).replace("/", "\\/")
 
 
@@ -106,6 +110,9 @@ class Renderer:
         self._config: tuple[str, bool] | None = None
         self._tz: ZoneInfo = ZoneInfo("UTC")
         self._escape = True
+        #: Campaign and prospect fragments, shared by every opportunity.
+        self._shared: dict[tuple[str, str, int | None], str] = {}
+        self._shared_version = -1
 
     def configure(self, timezone: str, html_escape: bool) -> None:
         """Use this time zone and escaping; drops the cache when they change."""
@@ -115,6 +122,9 @@ class Renderer:
             self._tz = ZoneInfo(timezone)
             self._escape = html_escape
             self.store.fragments.clear()
+        if self._shared_version != self.store.shared_version:
+            self._shared_version = self.store.shared_version
+            self._shared.clear()
 
     # -- nodes ------------------------------------------------------------------------------------
 
@@ -148,32 +158,62 @@ class Renderer:
             ("updated_at", ts(r.updated_at)),
         ]
 
+    def campaign_nodes(self, campaign_id: int | None) -> list[Node]:
+        """``<campaign>`` (empty when the opportunity has none)."""
+        campaign = self.store.campaign(campaign_id)
+        if campaign is None:
+            return [("campaign", None)]
+        return [("campaign", [("id", str(campaign.id)), ("name", self._s(campaign.name))])]
+
+    def prospect_nodes(self, prospect: Prospect) -> list[Node]:
+        """One ``<prospect>``."""
+        s = self._s
+        return [
+            ("id", str(prospect.id)),
+            ("first_name", s(prospect.first_name)),
+            ("last_name", s(prospect.last_name)),
+            ("email", s(prospect.email)),
+            ("company", s(prospect.company)),
+        ]
+
     def relation_nodes(self, r: StoredOpportunity) -> list[Node]:
         """``<campaign>`` and ``<prospects>``."""
-        s = self._s
-        campaign = self.store.campaign(r.campaign_id)
-        campaign_node: Node = (
-            "campaign",
-            None if campaign is None else [("id", str(campaign.id)), ("name", s(campaign.name))],
-        )
-        prospects: list[Node] = []
+        prospects: list[Node] = [
+            ("prospect", self.prospect_nodes(p))
+            for pid in r.prospect_ids
+            if (p := self.store.prospects.get(pid)) is not None
+        ]
+        return [*self.campaign_nodes(r.campaign_id), ("prospects", prospects)]
+
+    def _relations(self, r: StoredOpportunity, fmt: str) -> str:
+        """``relation_nodes`` rendered, from cached campaign and prospect fragments."""
+        shared = self._shared
+        key = (fmt, "c", r.campaign_id)
+        campaign = shared.get(key)
+        if campaign is None:
+            nodes = self.campaign_nodes(r.campaign_id)
+            campaign = shared[key] = json_members(nodes) if fmt == "json" else xml_nodes(nodes)
+        people: list[str] = []
         for pid in r.prospect_ids:
-            p = self.store.prospects.get(pid)
-            if p is None:
-                continue
-            prospects.append(
-                (
-                    "prospect",
-                    [
-                        ("id", str(p.id)),
-                        ("first_name", s(p.first_name)),
-                        ("last_name", s(p.last_name)),
-                        ("email", s(p.email)),
-                        ("company", s(p.company)),
-                    ],
+            key = (fmt, "p", pid)
+            text = shared.get(key)
+            if text is None:
+                prospect = self.store.prospects.get(pid)
+                if prospect is None:
+                    continue
+                nodes = self.prospect_nodes(prospect)
+                text = shared[key] = (
+                    "{" + json_members(nodes) + "}"
+                    if fmt == "json"
+                    else f"<prospect>{xml_nodes(nodes)}</prospect>"
                 )
-            )
-        return [campaign_node, ("prospects", prospects)]
+            people.append(text)
+        if fmt == "json":
+            if not people:
+                return campaign + ',"prospects":null'
+            inner = people[0] if len(people) == 1 else "[" + ",".join(people) + "]"
+            return campaign + ',"prospects":{"prospect":' + inner + "}"
+        return campaign + ("<prospects>" + "".join(people) + "</prospects>" if people else "<prospects/>")
 
     def activity_nodes(self, r: StoredOpportunity) -> list[Node]:
         """``<opportunity_activities>`` (read with ``output=full`` only)."""
@@ -206,7 +246,8 @@ class Renderer:
             if part == "f":
                 nodes = self.field_nodes(r)
             elif part == "r":
-                nodes = self.relation_nodes(r)
+                text = cache[key] = self._relations(r, fmt)
+                return text
             else:
                 nodes = self.activity_nodes(r)
             text = cache[key] = json_members(nodes) if fmt == "json" else xml_nodes(nodes)

@@ -7,6 +7,30 @@ lock (37/59), missing parameters (13), then values.
 
 Parameters are merged from the query string, the form body and the path pairs; on a conflict the
 body wins over the query string and a path pair wins over both.
+
+Choices where the reference is unsure (each one a guess to revisit against the real server):
+
+* Default ``sort_by`` is ``id`` ascending; ties in any sort are broken by ascending id.
+* ``created_after`` and ``created_before`` are both strict; ``last_7_days`` is now minus 7 days.
+* Inverted ranges are errors only when the lower bound is strictly above the upper one.
+* Probability filters accept integers 0-100 (41 otherwise); id filters any integer (16 otherwise);
+  value filters any decimal (43 otherwise).
+* Code 5 only when every non-control query parameter is unknown; one unknown among known ones is
+  ignored. ``api_key``, ``user_key`` and ``deleted`` count as control parameters (``deleted`` has
+  no effect).
+* ``output=mobile`` has no 200 cap: without ``limit`` every match from ``offset`` is returned; a
+  given ``limit`` must be a positive integer and is honoured. Other outputs: ``limit`` 1-200.
+* An empty query parameter (``limit=``) counts as absent.
+* ``output=bulk`` with no match answers ``"result": null`` (JSON) / ``<result/>`` (XML).
+* Create: missing or empty ``name``, ``value``, ``probability`` or prospect -> 13; ``campaign_id``
+  is optional. Update: sending a required field empty -> 36; ``type``/``stage``/``status``/
+  ``closed_at`` sent empty are cleared. ``status`` takes any string. ``value`` >= 0 with decimals.
+* A shared email picks, on create, the prospect with the latest activity (v3 and v4 alike); on
+  query v4 matches every prospect with the email and v3 the lowest id. Emails match case-insensitively.
+* Bearer checks the token (184) before the business-unit header (181, then 201). HTTP 401 goes with
+  codes 1 and 184 only. Legacy login in bearer mode answers 199.
+* A daily quota counts API requests that pass authentication, routing and the concurrency check.
+* Every request counts in flight (and in ``max_in_flight``), including one then answered 66.
 """
 
 from __future__ import annotations

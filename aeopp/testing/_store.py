@@ -132,6 +132,8 @@ class OpportunityStore:
         self.fragments: dict[int, dict[Any, str]] = {}
         #: Bumped on every change.
         self.version = 0
+        #: Bumped when a campaign or prospect changes (their rendered fragments are shared).
+        self.shared_version = 0
         self._clock = clock or (lambda: datetime.now(UTC))
         max_id = 0
         max_activity = 0
@@ -355,6 +357,7 @@ class OpportunityStore:
         self._emails.setdefault(email.lower(), []).append(id)
         self._emails[email.lower()].sort()
         self.version += 1
+        self.shared_version += 1
         return prospect
 
     def add_campaign(self, name: str, id: int | None = None) -> Campaign:
@@ -364,6 +367,7 @@ class OpportunityStore:
         campaign = Campaign(id=id, name=name)
         self.campaigns[id] = campaign
         self.version += 1
+        self.shared_version += 1
         self.fragments.clear()
         return campaign
 

@@ -10,11 +10,12 @@ unless the test has a marker such as
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._simulator import PardotSimulator
+if TYPE_CHECKING:
+    from ._simulator import PardotSimulator
 
 __all__ = ["pardot_simulator"]
 
@@ -32,6 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 async def pardot_simulator(request: pytest.FixtureRequest) -> AsyncIterator[PardotSimulator]:
     """A running simulator on 127.0.0.1, closed after the test."""
+    from ._simulator import PardotSimulator  # imported here: pytest starts without aiohttp.web
+
     kwargs = dict(DEFAULTS)
     marker = request.node.get_closest_marker("pardot_simulator")
     if marker is not None:
