@@ -140,7 +140,7 @@ class Renderer:
         t = value.astimezone(self._tz)
         return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
 
-    def field_nodes(self, r: StoredOpportunity) -> list[Node]:
+    def field_nodes(self, r: StoredOpportunity) -> list[tuple[str, str | None]]:
         """The opportunity's own fields."""
         s = self._s
         ts = self.timestamp
@@ -243,9 +243,17 @@ class Renderer:
         key = (fmt, part)
         text = cache.get(key)
         if text is None:
-            if part == "f":
-                nodes = self.field_nodes(r)
-            elif part == "r":
+            if part == "f":  # flat and unique tags: skip the generic grouping
+                leaves = self.field_nodes(r)
+                if fmt == "json":
+                    text = ",".join([f'"{t}":{json_scalar(v)}' for t, v in leaves])
+                else:
+                    text = "".join(
+                        [f"<{t}>{v.translate(_XML_ESCAPES)}</{t}>" if v else f"<{t}/>" for t, v in leaves]
+                    )
+                cache[key] = text
+                return text
+            if part == "r":
                 text = cache[key] = self._relations(r, fmt)
                 return text
             else:
