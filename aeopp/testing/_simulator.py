@@ -155,6 +155,8 @@ class PardotSimulator:
         an HTML page; ``drop``: abort the connection without an answer, ``"before"`` the request
         is processed or ``"after"`` (a write is then applied); ``latency``: extra seconds. Faults
         apply after authentication, routing and the limits, in the order they were injected.
+        Note that aiohttp's client silently retries a GET once when a kept-alive connection is
+        dropped before any answer; POSTs are not retried.
         """
         if sum(x is not None for x in (code, http_status, drop)) > 1:
             raise ValueError("give at most one of code, http_status, drop")
