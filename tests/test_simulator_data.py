@@ -61,10 +61,10 @@ def test_data_covers_the_quirks() -> None:
 
 
 def test_generation_is_fast() -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on the machine don't count
     records, prospects, campaigns = generate(20_000, 0)
     OpportunityStore(records, prospects, campaigns)
-    assert time.perf_counter() - started < 1.5  # measured ~0.4 s; generous for slow CI machines
+    assert time.process_time() - started < 2.0  # measured 0.3-0.45 s; generous for slow CI machines
 
 
 def test_store_api() -> None:
