@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from aeopp import _parse
@@ -114,8 +115,6 @@ def test_crim_query_xml() -> None:
 
 
 def attrs_evolve(record: Opportunity, **changes: Any) -> Opportunity:
-    import attrs
-
     return attrs.evolve(record, **changes)
 
 
@@ -290,8 +289,6 @@ PROSPECT_MODEL = Prospect(id=11, email="a@b.co", first_name="A", last_name="B", 
 
 
 def _prospect_cases() -> list[tuple[Any, tuple[Prospect, ...]]]:
-    import attrs
-
     twelve = attrs.evolve(PROSPECT_MODEL, id=12)
     return [
         (None, ()),
