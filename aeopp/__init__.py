@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from ._pagination import Cursor
+from ._retry import RetryPolicy
 from ._version import __version__
+from .auth import ApiKeyAuth, BearerAuth, SalesforceOAuth
+from .client import ClientStats, OpportunityClient, OpportunityQuery
 from .errors import (
     AeoppError,
     AuthenticationError,
@@ -12,6 +16,7 @@ from .errors import (
     DailyLimitExceeded,
     InvalidParameter,
     InvalidProspect,
+    OAuthError,
     OpportunityNotFound,
     PaginationStalled,
     PardotError,
@@ -27,16 +32,23 @@ from .models import Campaign, Opportunity, Page, Prospect, VisitorActivity
 
 __all__ = [
     "AeoppError",
+    "ApiKeyAuth",
     "AuthenticationError",
+    "BearerAuth",
     "Campaign",
     "ClientStateError",
+    "ClientStats",
     "ConcurrencyLimitExceeded",
     "ConnectorPresent",
+    "Cursor",
     "DailyLimitExceeded",
     "InvalidParameter",
     "InvalidProspect",
+    "OAuthError",
     "Opportunity",
+    "OpportunityClient",
     "OpportunityNotFound",
+    "OpportunityQuery",
     "Page",
     "PaginationStalled",
     "PardotError",
@@ -44,6 +56,8 @@ __all__ = [
     "ProspectMismatch",
     "ProtocolError",
     "RequestValidationError",
+    "RetryPolicy",
+    "SalesforceOAuth",
     "ServerBusy",
     "TransportError",
     "VersionMismatch",

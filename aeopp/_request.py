@@ -534,7 +534,7 @@ def build_query(
     spec: QuerySpec,
     *,
     offset: int = 0,
-    limit: int = 200,
+    limit: int | None = 200,
     version: int = 4,
     wire_format: str = "json",
     id_greater_than: int | None = None,
@@ -548,12 +548,19 @@ def build_query(
     reads); an empty intersection raises :class:`RequestValidationError` rather than sending a
     request Pardot would answer with code 17. ``sort_by``/``sort_order`` override the spec's; an
     overriding ``sort_by`` without ``sort_order`` gets its field's default order. ``sort_by``,
-    ``sort_order``, ``limit`` and ``offset`` are always sent.
+    ``sort_order``, ``limit`` and ``offset`` are always sent, except that ``limit=None`` (allowed
+    only with ``output=mobile``, which has no 200 cap) leaves ``limit`` out to get every match.
     """
     if not isinstance(spec, QuerySpec):
         raise RequestValidationError("spec", spec, "a QuerySpec made by query_spec()")
     offset = validate_offset(offset)
-    limit = validate_page_size(limit, parameter="limit")
+    if limit is None:
+        if spec.output != "mobile":
+            raise RequestValidationError(
+                "limit", None, "an int from 1 to 200 (only output=mobile may omit it)"
+            )
+    else:
+        limit = validate_page_size(limit, parameter="limit")
     lower = _tighter(
         spec.id_greater_than,
         None if id_greater_than is None else validate_id("id_greater_than", id_greater_than),
@@ -578,7 +585,10 @@ def build_query(
     tail = [*sorted(filters.items())]
     if spec.output is not None:
         tail.append(("output", spec.output))
-    tail += [("sort_by", field), ("sort_order", order), ("limit", str(limit)), ("offset", str(offset))]
+    tail += [("sort_by", field), ("sort_order", order)]
+    if limit is not None:
+        tail.append(("limit", str(limit)))
+    tail.append(("offset", str(offset)))
     return PreparedRequest(
         operation="query",
         method="GET",

@@ -523,7 +523,7 @@ class OpportunityClient:
                 lambda v: _request.build_query(
                     spec,
                     offset=offset,
-                    limit=MAX_LIMIT if limit is None else limit,
+                    limit=limit,
                     version=v,
                     wire_format=fmt,
                     id_greater_than=id_greater_than,

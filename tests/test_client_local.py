@@ -9,11 +9,10 @@ import time
 import anyio
 import pytest
 from aiohttp import web
+from canned import BU, canned_server, respond
 
 import aeopp
 from aeopp._retry import RetryPolicy
-
-from .canned import BU, canned_server, respond
 
 pytestmark = pytest.mark.anyio
 
