@@ -20,7 +20,7 @@ _report: list[str] = []
 
 @pytest.fixture
 def peer_target(request: pytest.FixtureRequest) -> Path:
-    """The target directory of the package named by the test's ``peer`` parameter (or skip)."""
+    """The target directory of the package named by the indirect ``peer_target`` parameter (or skip)."""
     name: str = request.param
     root = peers_root()
     if root is None:

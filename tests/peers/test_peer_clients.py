@@ -197,9 +197,10 @@ async def test_tap_pardot_switches_to_v3_on_89(peer_target: Path, peer_report: l
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "simulator bug: /services/oauth2/token reads client_id/client_secret only from the form body "
-        "and grant_type/refresh_token only from the body; tap-pardot sends HTTP Basic client auth and "
-        "the grant in the query string (Salesforce accepts both) and gets 400 unsupported_grant_type"
+        "simulator bug: POST /services/oauth2/token reads parameters only from a form body and the client "
+        "only from client_id/client_secret; tap-pardot sends grant_type and refresh_token in the query "
+        "string with HTTP Basic client auth and no body (Salesforce accepts both) and gets HTTP 400 "
+        "unsupported_grant_type"
     ),
 )
 @pytest.mark.parametrize("peer_target", ["tap-pardot"], indirect=True)
