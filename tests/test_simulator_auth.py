@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -234,3 +235,23 @@ async def test_no_auth(pardot_simulator: PardotSimulator, session: aiohttp.Clien
     status, body = await call(pardot_simulator, session, {})
     assert status == 200
     assert code(body) is None
+
+
+@pytest.mark.pardot_simulator(opportunities=3)
+async def test_token_endpoint_takes_query_parameters_and_basic_client_auth(
+    pardot_simulator: PardotSimulator, session: aiohttp.ClientSession
+) -> None:
+    """As Salesforce does, and as tap-pardot relies on: grant in the query string, client in Basic auth."""
+    c = pardot_simulator.credentials
+    params = {"grant_type": "refresh_token", "refresh_token": c.refresh_token}
+
+    def basic(client_id: str, secret: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+    async with session.post(c.token_url, params=params, headers=basic(c.client_id, c.client_secret)) as r:
+        assert r.status == 200
+        token = (await r.json())["access_token"]
+    assert code((await call(pardot_simulator, session, bearer(pardot_simulator, token)))[1]) is None
+    async with session.post(c.token_url, params=params, headers=basic(c.client_id, "nope")) as r:
+        assert r.status == 400
+        assert (await r.json())["error"] == "invalid_client"

@@ -208,8 +208,19 @@ class Server:
             return web.json_response(
                 {"error": "invalid_request", "error_description": "must use HTTP POST"}, status=400
             )
-        form = dict(await request.post()) if request.can_read_body else {}
-        params = {k: str(v) for k, v in form.items()}
+        # Salesforce reads the grant from the query string or the form body, and the client from
+        # the body or HTTP Basic auth (tap-pardot sends the query string and Basic auth).
+        params = {k: str(v) for k, v in request.query.items()}
+        if request.can_read_body:
+            params.update((k, str(v)) for k, v in (await request.post()).items())
+        basic = request.headers.get("Authorization", "")
+        if basic[:6].lower() == "basic ":
+            try:
+                client_id, _, client_secret = base64.b64decode(basic[6:].strip()).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                client_id = client_secret = ""
+            params.setdefault("client_id", client_id)
+            params.setdefault("client_secret", client_secret)
         cred = self.credentials
         grant = params.get("grant_type", "")
 

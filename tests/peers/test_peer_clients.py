@@ -194,15 +194,6 @@ async def test_tap_pardot_switches_to_v3_on_89(peer_target: Path, peer_report: l
     peer_report.append(f"tap-pardot v4->v3 (89) N={n:<5} records={len(_records(messages)):<5} {_counts(sim)}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "simulator bug: POST /services/oauth2/token reads parameters only from a form body and the client "
-        "only from client_id/client_secret; tap-pardot sends grant_type and refresh_token in the query "
-        "string with HTTP Basic client auth and no body (Salesforce accepts both) and gets HTTP 400 "
-        "unsupported_grant_type"
-    ),
-)
 @pytest.mark.parametrize("peer_target", ["tap-pardot"], indirect=True)
 async def test_tap_pardot_sync_oauth(peer_target: Path, peer_report: list[str]) -> None:
     n = 201
