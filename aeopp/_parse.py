@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from html import unescape
+from html import unescape as _html_unescape
 from typing import Any, NoReturn
 from xml.parsers import expat
 
@@ -177,7 +177,7 @@ def _message_text(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return unescape(text) if "&" in text else text
+    return _unescape(text) if "&" in text else text
 
 
 def _fail(code: Any, texts: list[str], status: int, body: bytes) -> NoReturn:
@@ -360,6 +360,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
+def _unescape(text: str) -> str:
+    """One level of HTML entities decoded, like :func:`html.unescape`, quicker for the usual five."""
+    simple = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&#39;", "'")
+    if "&" not in simple.replace("&amp;", ""):
+        return simple.replace("&amp;", "&")
+    return _html_unescape(text)
+
+
 # -- records --------------------------------------------------------------------------------------
 #
 # Straight-line code on purpose: this runs for every record of every page, and a query's CPU budget is
@@ -400,7 +408,7 @@ def _text(value: Any) -> str | None:
     if value.__class__ is str:
         if not value:
             return None
-        return unescape(value) if "&" in value else value
+        return _unescape(value) if "&" in value else value
     if value is None:
         return None
     if value.__class__ is bool:
@@ -454,7 +462,7 @@ _fromiso = datetime.fromisoformat
 def _plain(value: Any) -> Any:
     """An unknown field's value with HTML entities decoded in every string."""
     if value.__class__ is str:
-        return unescape(value) if "&" in value else value
+        return _unescape(value) if "&" in value else value
     if value.__class__ is dict:
         return {key: _plain(item) for key, item in value.items()}
     if value.__class__ is list:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import html
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -11,6 +12,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aeopp import _parse
 from aeopp._parse import (
@@ -657,3 +660,17 @@ def test_module_is_sans_io() -> None:
         "parse_opportunity",
         "parse_page",
     }
+
+
+_ENTITY_SOUP = st.lists(
+    st.sampled_from(
+        ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#233;", "&copy", "&", "amp;", "lt;", "#", "x", " "]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(_ENTITY_SOUP, st.text(max_size=30)))
+def test_quick_unescape_matches_html_unescape(text: str) -> None:
+    assert _parse._unescape(text) == html.unescape(text)
