@@ -1,4 +1,4 @@
-"""The ``aeopp`` command line: ``aeopp <command> ...`` (for now: ``simulate``)."""
+"""The ``aeopp`` command line: export, read, create, update, delete, undelete and simulate."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subparser per command."""
     parser = argparse.ArgumentParser(prog="aeopp", description="Account Engagement (Pardot) opportunities.")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
+    from ._cli_commands import register
     from .testing._cli import add_parser as add_simulate
 
+    register(subparsers)
     add_simulate(subparsers)
     return parser
 
