@@ -27,7 +27,7 @@ import attrs
 from . import _request
 from ._constants import EDITABLE_FIELDS, MAX_CONCURRENT_REQUESTS, MAX_LIMIT, QUERY_FILTERS, REQUIRED_FIELDS
 from .auth import ApiKeyAuth, BearerAuth
-from .client import OpportunityClient
+from .client import OpportunityClient, OpportunityQuery
 from .errors import AeoppError, PardotError, RequestValidationError
 from .models import Opportunity
 
@@ -182,7 +182,7 @@ def render_progress(done: int, total: int | None, elapsed: float, width: int = 8
     if total is None or total <= 0:
         return f"{done:,} records  {rate_text}"[:width]
     fraction = min(1.0, done / total)
-    eta = (total - done) / rate if rate > 0 else math.inf
+    eta = (total - done) / rate if rate > 0 and elapsed >= 0.5 else math.inf
     eta_text = "--" if math.isinf(eta) else _duration(eta)
     tail = f" {done:,}/{total:,} {fraction:4.0%}  {rate_text}  ETA {eta_text}"
     bar_width = max(10, min(40, width - len(tail) - 2))
@@ -210,6 +210,7 @@ class Progress:
         self._drawn = False
 
     def update(self, done: int, total: int | None, *, force: bool = False) -> None:
+        """Redraw, unless the last drawing is more recent than ``interval``."""
         if not self.enabled:
             return
         now = self._clock()
@@ -238,9 +239,10 @@ def _isatty(stream: IO[Any]) -> bool:
 
 def _terminal_width() -> int:
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         return 80
+    return columns if columns >= 20 else 80
 
 
 # -- writers ----------------------------------------------------------------------------------------
@@ -348,6 +350,8 @@ class SimInfo:
 
     records: int
     latency: float
+    base_url: str
+    auth: BearerAuth
 
 
 Body = Callable[[OpportunityClient, argparse.Namespace, SimInfo | None], Awaitable[int]]
@@ -409,7 +413,8 @@ async def _connected(args: argparse.Namespace, connection: Connection | None, bo
         creds = sim.credentials
         auth = BearerAuth(creds.access_token, creds.business_unit_id)
         async with OpportunityClient(auth=auth, base_url=sim.base_url, **options) as client:
-            return await body(client, args, SimInfo(records=args.simulate, latency=latency))
+            info = SimInfo(records=args.simulate, latency=latency, base_url=sim.base_url, auth=auth)
+            return await body(client, args, info)
 
 
 def _check_common(args: argparse.Namespace) -> None:
@@ -509,71 +514,110 @@ def _stop_on_signals(scope: anyio.CancelScope) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+@attrs.define
+class _WalkResult:
+    done: int = 0
+    seconds: float = 0.0
+    error: AeoppError | None = None
+    interrupted: bool = False
+
+
+async def _walk_into(query: OpportunityQuery, writer: RecordWriter, progress: Progress) -> _WalkResult:
+    """Write every record of ``query``, flushing whole lines once per page's worth; stop on a signal."""
+    result = _WalkResult()
+    batch = query.plan.page_size
+    start = time.perf_counter()
+    with anyio.CancelScope() as scope, _stop_on_signals(scope):
+        try:
+            async with query:
+                async for record in query:
+                    writer.write(record)
+                    result.done += 1
+                    if writer.pending >= batch:
+                        writer.flush()
+                    progress.update(result.done, query.total_results)
+        except AeoppError as exc:
+            result.error = exc
+        finally:
+            writer.flush()
+            progress.close()
+    result.seconds = time.perf_counter() - start
+    result.interrupted = scope.cancelled_caught
+    return result
+
+
 async def _export(client: OpportunityClient, args: argparse.Namespace, sim: SimInfo | None) -> int:
     query = client.query(**_export_query(args))
     destination = "stdout" if args.output in (None, "-") else args.output
-    error: AeoppError | None = None
-    done = 0
     with _output(args) as (stream, has_data):
         writer: RecordWriter = (
             CsvWriter(stream, header=not has_data) if args.format == "csv" else JsonLinesWriter(stream)
         )
-        progress = Progress(sys.stderr, enabled=None if not args.quiet else False)
-        batch = query.plan.page_size
-        start = time.perf_counter()
-        with anyio.CancelScope() as scope, _stop_on_signals(scope):
-            try:
-                async with query:
-                    async for record in query:
-                        writer.write(record)
-                        done += 1
-                        if writer.pending >= batch:
-                            writer.flush()
-                        progress.update(done, query.total_results)
-            except AeoppError as exc:
-                error = exc
-            finally:
-                writer.flush()
-                progress.close()
-        seconds = time.perf_counter() - start
-    interrupted = scope.cancelled_caught
+        progress = Progress(sys.stderr, enabled=False if args.quiet else None)
+        result = await _walk_into(query, writer, progress)
     stats = client.stats
     summary = (
-        f"{done:,} records to {destination} in {seconds:.2f} s: {query.stats.pages:,} pages, "
+        f"{result.done:,} records to {destination} in {result.seconds:.2f} s: {query.stats.pages:,} pages, "
         f"{stats.requests:,} requests, {stats.retries:,} retries"
     )
-    if error is None and not interrupted:
+    if result.error is None and not result.interrupted:
         _note(f"exported {summary}")
         if sim is not None:
-            _note(_one_page_at_a_time(query.total_results or done, query.plan.page_size, sim, seconds))
+            return await _compare(args, sim, query, result)
         return 0
+    error = result.error
     cursor = error.cursor if error is not None and error.cursor is not None else query.cursor
     resume = ""
     if cursor is not None and destination != "stdout":
         resume = f"; to continue, run the same command with --append --resume {cursor.token()}"
     elif cursor is not None:
         resume = f"; to continue, add --resume {cursor.token()}"
-    if interrupted:
+    if error is None:
         _note(f"interrupted: wrote {summary}{resume}")
         return EXIT_INTERRUPTED
-    assert error is not None
     label = str(error) if isinstance(error, PardotError) else f"{type(error).__name__}: {error}"
     _error(args, label)
     _note(f"stopped: wrote {summary}{resume}")
     return EXIT_API
 
 
-def _one_page_at_a_time(total: int, page_size: int, sim: SimInfo, seconds: float) -> str:
-    pages = max(1, math.ceil(total / page_size))
-    sequential = pages * sim.latency
-    text = (
-        f"one page at a time, the same export would take at least {sequential:.2f} s "
-        f"(computed, not measured: {pages:,} pages x {sim.latency * 1000:g} ms simulator latency, "
-        "processing time excluded)"
+class _Discard(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+async def _compare(args: argparse.Namespace, sim: SimInfo, query: OpportunityQuery, run: _WalkResult) -> int:
+    """Say what a one-page-at-a-time walk would take: measured with ``--compare``, else computed."""
+    total = query.total_results if query.total_results is not None else run.done
+    pages = max(1, math.ceil(total / query.plan.page_size))
+    if not args.compare:
+        sequential = pages * sim.latency
+        text = (
+            f"one page at a time: at least {sequential:.2f} s (computed, not measured: {pages:,} pages "
+            f"x {sim.latency * 1000:g} ms simulator latency, processing time excluded)"
+        )
+        if run.seconds > 0 and sequential > 0:
+            text += f"; this export: {run.seconds:.2f} s, {sequential / run.seconds:.1f}x faster"
+        _note(text)
+        return 0
+    _note(f"measuring the same export one page at a time ({pages:,} pages, 1 request in flight)...")
+    one = OpportunityClient(
+        auth=sim.auth, base_url=sim.base_url, max_concurrency=1, wire_format=args.wire_format
     )
-    if seconds > 0 and sequential > 0:
-        text += f"; this run took {seconds:.2f} s ({sequential / seconds:.1f}x faster)"
-    return text
+    async with one:
+        walk = one.query(**_export_query(args))
+        sink = cast(TextIO, _Discard())
+        writer: RecordWriter = CsvWriter(sink) if args.format == "csv" else JsonLinesWriter(sink)
+        result = await _walk_into(walk, writer, Progress(sys.stderr, enabled=False if args.quiet else None))
+    if result.interrupted or result.error is not None:
+        _note("comparison " + ("interrupted" if result.error is None else f"failed: {result.error}"))
+        return EXIT_INTERRUPTED if result.error is None else EXIT_API
+    _note(
+        f"one page at a time: {result.seconds:.2f} s (measured: the same {result.done:,} records and output, "
+        f"{one.stats.requests:,} requests, one in flight); this export: {run.seconds:.2f} s, "
+        f"{result.seconds / run.seconds:.1f}x faster"
+    )
+    return 0
 
 
 def _note(text: str) -> None:
@@ -802,6 +846,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     walk.add_argument("--strategy", default="offset", metavar="offset|keyset", help="walk strategy")
     walk.add_argument("--resume", metavar="TOKEN", help="continue an interrupted export from its token")
     walk.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    walk.add_argument("--compare", action="store_true",
+                      help="with --simulate: then time the same export one page at a time")  # fmt: skip
     export.set_defaults(func=run_export)
 
     read = subparsers.add_parser(
