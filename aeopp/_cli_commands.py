@@ -13,12 +13,13 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import IO, Any, Protocol, TextIO, cast
 
 import anyio
@@ -409,12 +410,24 @@ async def _connected(args: argparse.Namespace, connection: Connection | None, bo
     from .testing import PardotSimulator  # only now: aiohttp.web is not needed otherwise
 
     latency = args.latency_ms / 1000.0
-    async with PardotSimulator(args.simulate, seed=args.seed, latency=latency) as sim:
+    async with _quiet_server_log(), PardotSimulator(args.simulate, seed=args.seed, latency=latency) as sim:
         creds = sim.credentials
         auth = BearerAuth(creds.access_token, creds.business_unit_id)
         async with OpportunityClient(auth=auth, base_url=sim.base_url, **options) as client:
             info = SimInfo(records=args.simulate, latency=latency, base_url=sim.base_url, auth=auth)
             return await body(client, args, info)
+
+
+@contextlib.asynccontextmanager
+async def _quiet_server_log() -> AsyncIterator[None]:
+    """Hush the embedded server's log: requests the export abandons on Ctrl-C are no news."""
+    server_log = logging.getLogger("aiohttp.server")
+    level = server_log.level
+    server_log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        server_log.setLevel(level)
 
 
 def _check_common(args: argparse.Namespace) -> None:
@@ -577,7 +590,8 @@ async def _export(client: OpportunityClient, args: argparse.Namespace, sim: SimI
         return EXIT_INTERRUPTED
     label = str(error) if isinstance(error, PardotError) else f"{type(error).__name__}: {error}"
     _error(args, label)
-    _note(f"stopped: wrote {summary}{resume}")
+    if result.done:
+        _note(f"stopped: wrote {summary}{resume}")
     return EXIT_API
 
 
@@ -600,7 +614,7 @@ async def _compare(args: argparse.Namespace, sim: SimInfo, query: OpportunityQue
             text += f"; this export: {run.seconds:.2f} s, {sequential / run.seconds:.1f}x faster"
         _note(text)
         return 0
-    _note(f"measuring the same export one page at a time ({pages:,} pages, 1 request in flight)...")
+    _note("measuring the same export one page at a time (one request in flight)...")
     one = OpportunityClient(
         auth=sim.auth, base_url=sim.base_url, max_concurrency=1, wire_format=args.wire_format
     )
@@ -816,9 +830,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         parents=[parent],
         formatter_class=fmt,
         help="export every matching opportunity to JSON Lines or CSV",
-        description="Export every opportunity matching the filters, fetched concurrently, to JSON Lines "
-        "(each record's to_dict()) or CSV. A progress bar is drawn on stderr when it is a terminal; "
-        "a summary line ends the run. Ctrl-C stops cleanly with whole records written.",
+        description="Export every opportunity matching the filters, fetched concurrently, to JSON Lines\n"
+        "(each record's to_dict()) or CSV. A progress bar is drawn on stderr when it is a terminal;\n"
+        "a summary line ends the run. Ctrl-C stops cleanly, with whole records written.",
         epilog=_ENV_HELP,
     )
     filters = export.add_argument_group("filters (Pardot's query filters)")

@@ -1,0 +1,545 @@
+"""The ``aeopp`` commands against a simulator served from a background thread, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aeopp import _request
+from aeopp._cli_commands import CSV_COLUMNS, Progress, render_progress
+from aeopp._constants import QUERY_FILTERS
+from aeopp.cli import main
+from aeopp.errors import RequestValidationError
+from aeopp.testing import PardotSimulator
+
+ENV_NAMES = (
+    "AEOPP_BASE_URL",
+    "AEOPP_ACCESS_TOKEN",
+    "AEOPP_BUSINESS_UNIT_ID",
+    "AEOPP_API_VERSION",
+    "AEOPP_EMAIL",
+    "AEOPP_PASSWORD",
+    "AEOPP_USER_KEY",
+)
+
+
+class ThreadedSimulator:
+    """A PardotSimulator running on its own event loop in a thread, so ``main()`` can ``asyncio.run``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        self.sim: PardotSimulator | None = None
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with PardotSimulator(**self.kwargs) as sim:
+            self.sim = sim
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> PardotSimulator:
+        self._thread.start()
+        assert self._ready.wait(30), "simulator did not start"
+        assert self.sim is not None
+        return self.sim
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[PardotSimulator]:
+    with ThreadedSimulator(opportunities=450, seed=11) as simulator:
+        yield simulator
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def reset_sim(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "sim" in request.fixturenames:
+        simulator: PardotSimulator = request.getfixturevalue("sim")
+        simulator.clear_faults()
+        simulator.settings.daily_quota = None
+        simulator.reset_quota()
+
+
+def flags(sim: PardotSimulator) -> list[str]:
+    c = sim.credentials
+    return [
+        "--base-url",
+        sim.base_url,
+        "--access-token",
+        c.access_token,
+        "--business-unit-id",
+        c.business_unit_id,
+    ]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_line_error(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def assert_no_secrets(sim: PardotSimulator, *texts: str) -> None:
+    c = sim.credentials
+    for secret in (c.access_token, c.password, c.user_key, c.client_secret, c.refresh_token):
+        for text in texts:
+            assert secret not in text
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def test_export_jsonl_to_file(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "out.jsonl"
+    status, out, err = run(capsys, "export", *flags(sim), "--page-size", "100", "--output", str(target))
+    assert status == 0, err
+    assert out == ""
+    text = target.read_text("utf-8")
+    assert text.endswith("\n")
+    records = [json.loads(line) for line in text.splitlines()]
+    assert [r["id"] for r in records] == sim.store.ids()
+    stored = sim.store.get(records[7]["id"])
+    assert records[7]["name"] == stored.name
+    assert records[7]["value"] == str(stored.value)
+    assert [p["id"] for p in records[7]["prospects"]] == list(stored.prospect_ids)
+    # the summary: one line, records, pages, requests, retries, seconds; no progress bar off a terminal
+    (summary,) = err.splitlines()
+    assert summary.startswith(f"exported {len(sim.store):,} records to {target} in ")
+    assert " s: 5 pages, 5 requests, 0 retries" in summary
+    assert "\r" not in err
+    assert "\x1b" not in err
+    assert_no_secrets(sim, out, err)
+
+
+def test_export_csv_to_stdout(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "export", *flags(sim), "--format", "csv", "--quiet")
+    assert status == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    body = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]]
+    assert [int(r["id"]) for r in body] == sim.store.ids()
+    several = [r for r in body if ";" in r["prospect_ids"]]
+    assert several, "the seeded data should hold an opportunity with several prospects"
+    for row in [*several[:5], body[0], body[-1]]:
+        stored = sim.store.get(int(row["id"]))
+        prospects = [sim.store.prospects[i] for i in stored.prospect_ids]
+        assert row["prospect_ids"] == ";".join(str(p.id) for p in prospects)
+        assert row["prospect_emails"] == ";".join(p.email for p in prospects)
+        campaign = sim.store.campaign(stored.campaign_id)
+        assert row["campaign_id"] == ("" if campaign is None else str(campaign.id))
+        assert row["campaign_name"] == ("" if campaign is None else campaign.name)
+        assert row["probability"] == str(stored.probability)
+        assert row["stage"] == (stored.stage or "")
+
+
+def test_export_filters_and_sort(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(
+        capsys, "export", *flags(sim), "--probability-greater-than", "50", "--id-less-than", "5000",
+        "--sort-by", "value", "--sort-order", "ascending",
+    )  # fmt: skip
+    assert status == 0, err
+    got = [json.loads(line) for line in out.splitlines()]
+    expected = sorted(
+        (r for r in sim.store if r.probability > 50 and r.id < 5000), key=lambda r: (r.value, r.id)
+    )
+    assert got, "the filter should match some records"
+    assert [r["id"] for r in got] == [r.id for r in expected]
+
+
+def test_export_max_items_and_keyset(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "export", *flags(sim), "--max-items", "7", "--strategy", "keyset")
+    assert status == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == sim.store.ids()[:7]
+
+
+def test_settings_from_environment(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = sim.credentials
+    monkeypatch.setenv("AEOPP_BASE_URL", sim.base_url)
+    monkeypatch.setenv("AEOPP_ACCESS_TOKEN", c.access_token)
+    monkeypatch.setenv("AEOPP_BUSINESS_UNIT_ID", c.business_unit_id)
+    monkeypatch.setenv("AEOPP_API_VERSION", "3")
+    status, out, err = run(capsys, "export", "--max-items", "3")
+    assert status == 0, err
+    assert len(out.splitlines()) == 3
+    # a flag wins over its variable
+    monkeypatch.setenv("AEOPP_ACCESS_TOKEN", "not-the-token")
+    status, out, err = run(capsys, "export", "--max-items", "2", "--access-token", c.access_token)
+    assert status == 0, err
+    assert len(out.splitlines()) == 2
+    # and the variable is really used: a wrong one is refused by the server
+    status, out, err = run(capsys, "export", "--max-items", "2")
+    assert status == 1
+    assert "Pardot error 184" in assert_one_line_error(err)
+    assert "not-the-token" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "flag", "variable"),
+    [
+        ([], {}, "--access-token", "AEOPP_ACCESS_TOKEN"),
+        (["--access-token", "tok"], {}, "--business-unit-id", "AEOPP_BUSINESS_UNIT_ID"),
+        ([], {"AEOPP_ACCESS_TOKEN": "tok"}, "--business-unit-id", "AEOPP_BUSINESS_UNIT_ID"),
+        (["--email", "a@example.com"], {}, "--password", "AEOPP_PASSWORD"),
+        ([], {"AEOPP_EMAIL": "a@example.com", "AEOPP_PASSWORD": "pw"}, "--user-key", "AEOPP_USER_KEY"),
+        (["--password", "pw", "--user-key", "k"], {}, "--email", "AEOPP_EMAIL"),
+        (["--access-token", "t", "--business-unit-id", "0Uv000000000000AAA", "--api-version", "5"], {},
+         "--api-version", "AEOPP_API_VERSION"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", [["export"], ["read", "1"], ["delete", "1"]])
+def test_missing_settings(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: dict[str, str],
+    flag: str,
+    variable: str,
+    command: list[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    status, out, err = run(capsys, *command, *argv)
+    assert status == 2
+    assert out == ""
+    line = assert_one_line_error(err)
+    assert flag in line
+    assert variable in line
+    for secret in ("tok", "pw"):
+        assert f"={secret!r}" not in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag", "builder"),
+    [
+        (["--probability-greater-than", "500"], "--probability-greater-than", lambda: _request.query_spec(probability_greater_than=500)),
+        (["--created-after", "tomorrow"], "--created-after", lambda: _request.query_spec(created_after="tomorrow")),
+        (["--id-greater-than", "abc"], "--id-greater-than", lambda: _request.query_spec(id_greater_than="abc")),
+        (["--prospect-email", "nobody"], "--prospect-email", lambda: _request.query_spec(prospect_email="nobody")),
+        (["--value-greater-than", "9", "--value-less-than", "3"], "--value-greater-than",
+         lambda: _request.query_spec(value_greater_than=9, value_less_than=3)),
+        (["--sort-by", "name"], "--sort-by", lambda: _request.query_spec(sort_by="name")),
+        (["--sort-order", "up"], "--sort-order", lambda: _request.query_spec(sort_order="up")),
+        (["--page-size", "201"], "--page-size", lambda: _request.validate_page_size(201)),
+        (["--resume", "garbage!"], "--resume", None),
+    ],
+)  # fmt: skip
+def test_bad_flag_values_use_the_request_builder_messages(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], argv: list[str], flag: str, builder: Any
+) -> None:
+    before = sim.stats.requests
+    status, out, err = run(capsys, "export", *flags(sim), *argv)
+    assert status == 2
+    assert out == ""
+    line = assert_one_line_error(err)
+    assert line.startswith(f"aeopp export: error: {flag}: invalid ")
+    if builder is not None:
+        with pytest.raises(RequestValidationError) as info:
+            builder()
+        assert line.endswith(str(info.value))
+    assert sim.stats.requests == before, "nothing may be sent when a flag is wrong"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(-(10**6), 10**6))
+def test_probability_flag_range(value: int) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        env = {k: os.environ.pop(k) for k in ENV_NAMES if k in os.environ}
+        status = main(["export", "--probability-less-than", str(value)])
+        os.environ.update(env)
+    finally:
+        sys.stdout, sys.stderr = old
+    assert status == 2
+    line = assert_one_line_error(err.getvalue())
+    if 1 <= value <= 100:
+        assert "missing access token" in line  # valid: it got as far as the connection settings
+    else:
+        assert "--probability-less-than: invalid probability_less_than=" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["export", "--format", "xml"],
+        ["export", "--simulate", "lots"],
+        ["export", "--timeout", "0"],
+        ["export", "--max-concurrency", "0"],
+        ["read", "0"],
+        ["update", "1"],
+        ["update", "1", "--clear", "name"],
+        ["update", "1", "--clear", "color"],
+        ["update", "1", "--probability", "101"],
+        ["create", "--name", "x", "--value", "1", "--probability", "5"],
+        ["create", "--name", "x", "--value", "-1", "--probability", "5", "--prospect-id", "3"],
+        ["delete", "x"],
+        ["undelete", "-4"],
+    ],
+)
+def test_other_bad_values(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    status, out, err = run(capsys, *argv, "--access-token", "t", "--business-unit-id", "0Uv000000000000AAA")
+    assert status == 2
+    assert out == ""
+    assert assert_one_line_error(err).startswith(f"aeopp {argv[0]}: error: ")
+
+
+# -- API errors --------------------------------------------------------------------------------------
+
+
+def test_api_error_exits_1_with_code(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "read", "1", *flags(sim))
+    assert status == 1
+    assert out == ""
+    assert (
+        assert_one_line_error(err)
+        == "aeopp read: error: Pardot error 35: Invalid opportunity ID, HTTP 200 (id 1)"
+    )
+
+
+def test_auth_error_does_not_print_secrets(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    c = sim.credentials
+    status, out, err = run(
+        capsys, "read", str(sim.store.ids()[0]), "--base-url", sim.base_url,
+        "--access-token", c.access_token, "--business-unit-id", "0Uv" + "Z" * 15,
+    )  # fmt: skip
+    assert status == 1
+    assert "Pardot error 201" in assert_one_line_error(err)
+    assert_no_secrets(sim, out, err)
+
+
+def test_error_mid_export_keeps_whole_lines_and_resumes(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "out.csv"
+    sim.reset_quota()
+    sim.settings.daily_quota = 3
+    base = ["export", *flags(sim), "--format", "csv", "--page-size", "50", "--max-concurrency", "1",
+            "--output", str(target)]  # fmt: skip
+    status, _, err = run(capsys, *base)
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == "aeopp export: error: Pardot error 122: Daily API rate limit met, HTTP 200"
+    assert lines[1].startswith("stopped: wrote ")
+    assert "--append --resume " in lines[1]
+    token = lines[1].rsplit(" ", 1)[1]
+    rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    written = [int(r[0]) for r in rows[1:]]
+    assert 0 < len(written) < len(sim.store)
+    assert written == sim.store.ids()[: len(written)]
+    assert f"stopped: wrote {len(written):,} records" in lines[1]
+    # the next day: continue where it stopped
+    sim.settings.daily_quota = None
+    status, _, err = run(capsys, *base, "--append", "--resume", token)
+    assert status == 0, err
+    rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [int(r[0]) for r in rows[1:]] == sim.store.ids()
+
+
+def test_retries_are_counted(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    sim.inject(code=66, times=2, operation="query")
+    status, out, err = run(capsys, "export", *flags(sim), "--max-items", "10")
+    assert status == 0, err
+    assert len(out.splitlines()) == 10
+    assert ", 2 retries" in err
+
+
+# -- single records --------------------------------------------------------------------------------
+
+
+def test_crud_commands(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    email = sim.store.prospects[sorted(sim.store.prospects)[0]].email
+    status, out, err = run(
+        capsys, "create", *flags(sim), "--name", "CLI & Co", "--value", "1234.50", "--probability", "40",
+        "--prospect-email", email, "--type", "New Business", "--stage", "Prospecting",
+    )  # fmt: skip
+    assert status == 0, err
+    created = json.loads(out)
+    oid = created["id"]
+    assert (created["name"], created["value"], created["probability"]) == ("CLI & Co", "1234.5", 40)
+    assert sim.store.get(oid).name == "CLI & Co"
+
+    status, out, err = run(capsys, "update", str(oid), *flags(sim), "--stage", "Closed", "--clear", "type")
+    assert status == 0, err
+    updated = json.loads(out)
+    assert (updated["stage"], updated["type"]) == ("Closed", None)
+    assert sim.store.get(oid).type is None
+
+    other = sim.store.ids()[0]
+    status, out, err = run(capsys, "read", str(oid), str(other), *flags(sim), "--pretty")
+    assert status == 0, err
+    decoder = json.JSONDecoder()
+    first, end = decoder.raw_decode(out)
+    second, _ = decoder.raw_decode(out[end:].lstrip())
+    assert (first["id"], second["id"]) == (oid, other)
+    assert first["stage"] == "Closed"
+
+    status, out, err = run(capsys, "delete", str(oid), *flags(sim))
+    assert (status, out) == (0, f"deleted opportunity {oid}\n"), err
+    assert sim.store.get(oid).deleted
+    status, _, err = run(capsys, "read", str(oid), *flags(sim))
+    assert status == 1
+    assert "Pardot error 35" in err
+    status, out, err = run(capsys, "undelete", str(oid), *flags(sim))
+    assert (status, out) == (0, f"restored opportunity {oid}\n"), err
+    assert not sim.store.get(oid).deleted
+    assert_no_secrets(sim, out, err)
+
+
+def test_legacy_api_key_login(capsys: pytest.CaptureFixture[str]) -> None:
+    with ThreadedSimulator(opportunities=30, auth="apikey") as legacy:
+        c = legacy.credentials
+        status, out, err = run(
+            capsys, "export", "--base-url", legacy.base_url, "--email", c.email,
+            "--password", c.password, "--user-key", c.user_key,
+        )  # fmt: skip
+        assert status == 0, err
+        assert len(out.splitlines()) == 30
+        assert_no_secrets(legacy, out, err)
+
+
+# -- the embedded simulator ------------------------------------------------------------------------
+
+
+def test_simulate_computed_comparison(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "demo.jsonl"
+    status, _, err = run(capsys, "export", "--simulate", "300", "--latency-ms", "2", "-o", str(target))
+    assert status == 0, err
+    assert len(target.read_text().splitlines()) == 300
+    exported, compared = err.splitlines()
+    assert exported.startswith("exported 300 records")
+    assert compared.startswith("one page at a time: at least 0.00 s (computed, not measured: 2 pages x 2 ms")
+
+
+def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "export", "--simulate", "250", "--latency-ms", "1", "--compare", "--quiet",
+                           "--page-size", "50", "--format", "csv")  # fmt: skip
+    assert status == 0, err
+    assert len(out.splitlines()) == 251
+    lines = err.splitlines()
+    assert lines[0].startswith("exported 250 records to stdout")
+    assert "(measured: the same 250 records and output, 6 requests, one in flight)" in lines[-1]
+
+
+def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
+    """SIGINT in the middle of an export against a slow simulator: whole lines, then a clean resume."""
+    target = tmp_path / "slow.jsonl"
+    common = [sys.executable, "-m", "aeopp", "export", "--simulate", "3000", "--latency-ms", "100",
+              "--page-size", "50", "--output", str(target)]  # fmt: skip
+    proc = subprocess.Popen(common, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not target.exists() or target.stat().st_size == 0):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    text = target.read_text("utf-8")
+    assert text.endswith("\n")
+    ids = [json.loads(line)["id"] for line in text.splitlines()]
+    assert 0 < len(ids) < 3000
+    assert ids == sorted(set(ids))
+    (line,) = err.splitlines()
+    assert line.startswith(f"interrupted: wrote {len(ids):,} records to {target}")
+    token = line.rsplit(" ", 1)[1]
+    done = subprocess.run(
+        [*common, "--latency-ms", "0", "--append", "--resume", token],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ids = [json.loads(line)["id"] for line in target.read_text("utf-8").splitlines()]
+    assert len(ids) == 3000
+    assert ids == sorted(set(ids))
+
+
+# -- help and progress -----------------------------------------------------------------------------
+
+
+def test_export_help_lists_every_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["export", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for name in QUERY_FILTERS:
+        assert "--" + name.replace("_", "-") in out
+    for variable in ENV_NAMES:
+        assert variable in out
+
+
+def test_render_progress() -> None:
+    line = render_progress(5_000, 20_000, 2.0, width=100)
+    assert " 5,000/20,000  25%  2,500 rec/s  ETA 6.0 s" in line
+    assert line.startswith("[#")
+    assert render_progress(0, 20_000, 0.0).endswith("ETA --")
+    assert render_progress(123, None, 1.0) == "123 records  123 rec/s"
+    assert len(render_progress(1, 10**9, 1.0, width=40)) <= 40
+    assert "ETA 1:40" in render_progress(100, 200, 100.0, width=100)
+
+
+def test_progress_draws_only_when_enabled() -> None:
+    now = [0.0]
+    stream = io.StringIO()
+    bar = Progress(stream, enabled=True, interval=0.1, clock=lambda: now[0])
+    bar.update(1, 10)
+    bar.update(2, 10)  # too soon: not redrawn
+    now[0] = 1.0
+    bar.update(5, 10)
+    bar.close()
+    drawn = stream.getvalue()
+    assert drawn.count("\r[") == 2
+    assert " 5/10  50%" in drawn
+    assert drawn.endswith("\r\x1b[K")
+    quiet = io.StringIO()
+    off = Progress(quiet)  # a StringIO is no terminal
+    off.update(1, 10, force=True)
+    off.close()
+    assert quiet.getvalue() == ""
