@@ -1,0 +1,143 @@
+"""examples/aiohttp_service.py in-process against the simulator, under many concurrent requests."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+from aiohttp import web
+
+import aeopp
+from aeopp.testing import PardotSimulator
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+service = load("aiohttp_service")
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[PardotSimulator]:
+    async with PardotSimulator(opportunities=600, seed=5, latency=0.005) as simulator:
+        yield simulator
+
+
+class Service:
+    def __init__(self, sim: PardotSimulator) -> None:
+        self.clients: list[aeopp.OpportunityClient] = []
+
+        def factory() -> aeopp.OpportunityClient:
+            c = sim.credentials
+            client = aeopp.OpportunityClient(
+                auth=aeopp.BearerAuth(c.access_token, c.business_unit_id), base_url=sim.base_url
+            )
+            self.clients.append(client)
+            return client
+
+        self.app = service.create_app(factory)
+        self.runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+
+    async def __aenter__(self) -> str:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = self.runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.runner.cleanup()
+
+
+def expected(sim: PardotSimulator, probability_gt: int) -> list[int]:
+    return [r.id for r in sim.store if r.probability > probability_gt]
+
+
+async def test_many_concurrent_requests(sim: PardotSimulator) -> None:
+    svc = Service(sim)
+    ids = sim.store.ids()
+    rng = random.Random(3)
+    answers: dict[int, Any] = {}
+    async with svc as url, aiohttp.ClientSession() as session:
+
+        async def fetch(i: int) -> None:
+            if i % 5 == 0:
+                threshold = rng.choice([10, 50, 90])
+                async with session.get(f"{url}/opportunities", params={"probability_gt": threshold}) as r:
+                    assert r.status == 200
+                    assert r.headers["Content-Type"].startswith("application/x-ndjson")
+                    lines = (await r.text()).splitlines()
+                    answers[i] = ("list", threshold, [json.loads(line)["id"] for line in lines])
+            else:
+                oid = rng.choice(ids)
+                async with session.get(f"{url}/opportunities/{oid}") as r:
+                    assert r.status == 200
+                    answers[i] = ("read", oid, await r.json())
+
+        async with anyio.create_task_group() as tg:
+            for i in range(50):
+                tg.start_soon(fetch, i)
+
+        (client,) = svc.clients  # one client for the whole application
+    assert len(answers) == 50
+    for kind, key, body in answers.values():
+        if kind == "list":
+            assert body == expected(sim, key)
+        else:
+            stored = sim.store.get(key)
+            assert (body["id"], body["name"], body["value"]) == (key, stored.name, str(stored.value))
+    assert sim.stats.max_in_flight <= 5
+    assert sim.stats.requests_by_operation["read"] == 40
+    # closed at shutdown
+    with pytest.raises(aeopp.ClientStateError):
+        await client.read(ids[0])
+
+
+async def test_filters_sort_and_limit(sim: PardotSimulator) -> None:
+    async with Service(sim) as url, aiohttp.ClientSession() as session:
+        params = {"probability_lt": "30", "sort_by": "value", "sort_order": "ascending", "limit": "25"}
+        async with session.get(f"{url}/opportunities", params=params) as r:
+            got = [json.loads(line) for line in (await r.text()).splitlines()]
+        want = sorted((x for x in sim.store if x.probability < 30), key=lambda x: (x.value, x.id))[:25]
+        assert [g["id"] for g in got] == [w.id for w in want]
+        async with session.get(f"{url}/opportunities", params={"probability_gt": "100"}) as r:
+            assert r.status == 200
+            assert await r.text() == ""
+
+
+async def test_errors(sim: PardotSimulator) -> None:
+    async with Service(sim) as url, aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/opportunities/1") as r:
+            assert r.status == 404
+            assert await r.json() == {"error": "no such opportunity"}
+        async with session.get(f"{url}/opportunities/abc") as r:
+            assert r.status == 400
+        async with session.get(f"{url}/opportunities", params={"probability_gt": "500"}) as r:
+            assert r.status == 400
+            assert "probability_greater_than" in (await r.json())["error"]
+        async with session.get(f"{url}/opportunities", params={"colour": "red"}) as r:
+            assert r.status == 400
+        sim.inject(code=122, operation="query")
+        async with session.get(f"{url}/opportunities") as r:
+            assert r.status == 502
+            assert (await r.json())["pardot_code"] == 122
