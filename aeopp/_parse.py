@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from html import unescape as _html_unescape
+from types import MappingProxyType
 from typing import Any, NoReturn
 from xml.parsers import expat
 
@@ -24,7 +25,17 @@ import xmltodict  # type: ignore[import-untyped,unused-ignore]
 
 from ._constants import ERROR_MESSAGES, LIST_ELEMENTS
 from .errors import ProtocolError, error_for_code
-from .models import Campaign, Opportunity, Page, Prospect, VisitorActivity
+from .models import (
+    Campaign,
+    Opportunity,
+    Page,
+    Prospect,
+    VisitorActivity,
+    build_activity,
+    build_campaign,
+    build_opportunity,
+    build_prospect,
+)
 
 __all__ = [
     "MAX_XML_DEPTH",
@@ -60,6 +71,7 @@ _OPPORTUNITY_KEYS = frozenset(
         "opportunity_activities",
     }
 )
+_QUICK_KEYS = _OPPORTUNITY_KEYS - {"opportunity_activities"}
 _CAMPAIGN_KEYS = frozenset({"id", "name"})
 _PROSPECT_KEYS = frozenset({"id", "email", "first_name", "last_name", "company"})
 _ACTIVITY_KEYS = frozenset(
@@ -316,7 +328,8 @@ def parse_page(
     try:
         total = _int(result.get("total_results"))
         campaigns: dict[tuple[Any, Any], Campaign] = {}
-        records = tuple([_record(item, timezone, campaigns) for item in _as_list(result.get("opportunity"))])
+        items = _as_list(result.get("opportunity"))
+        records = tuple([_quick_record(item, timezone, campaigns) for item in items])
     except _DATA_ERRORS as exc:
         _protocol(f"malformed query result: {_describe(exc)}", status, body)
     return Page(total, records)
@@ -481,7 +494,7 @@ def _campaign(data: Any) -> Campaign | None:
         raise _BadData(f"campaign of type {type(data).__name__}")
     get = data.get
     extra = {} if _CAMPAIGN_KEYS.issuperset(data) else _extra(data, _CAMPAIGN_KEYS)
-    return Campaign(_int(get("id")), _text(get("name")), extra)
+    return build_campaign(_int(get("id")), _text(get("name")), extra)
 
 
 def _prospect(data: Any) -> Prospect:
@@ -504,7 +517,7 @@ def _prospect(data: Any) -> Prospect:
     if company.__class__ is not str or not company or "&" in company:
         company = _text(company)
     extra = {} if _PROSPECT_KEYS.issuperset(data) else _extra(data, _PROSPECT_KEYS)
-    return Prospect(pid, email, first, last, company, extra)
+    return build_prospect(pid, email, first, last, company, extra)
 
 
 def _activity(data: Any, timezone: tzinfo | None) -> VisitorActivity:
@@ -512,7 +525,7 @@ def _activity(data: Any, timezone: tzinfo | None) -> VisitorActivity:
         raise _BadData(f"visitor_activity of type {type(data).__name__}")
     get = data.get
     extra = {} if _ACTIVITY_KEYS.issuperset(data) else _extra(data, _ACTIVITY_KEYS)
-    return VisitorActivity(
+    return build_activity(
         _int(get("id")),
         _int(get("prospect_id")),
         _int(get("opportunity_id")),
@@ -530,6 +543,133 @@ def _record(
     if data.__class__ is not dict:
         raise _BadData(f"opportunity of type {type(data).__name__}")
     return _opportunity(data, timezone, campaigns)
+
+
+_NONE = type(None)
+#: Types of (id, probability, campaign_id, created_at, updated_at, closed_at) that the quick path takes
+#: as they are; any other combination takes the careful path.
+_QUICK_SIGNATURES = frozenset(
+    (int, int, cid, str, str, closed) for cid in (int, _NONE) for closed in (str, _NONE)
+)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _quick_record(
+    data: Any, timezone: tzinfo | None, campaigns: dict[tuple[Any, Any], Campaign]
+) -> Opportunity:
+    """:func:`_record` for the shape nearly every record has, checked in bulk (one type signature,
+    no unknown keys, no activities); text fields still get their own checks. Anything else, or any
+    surprise, takes the careful path, which decides what is an error."""
+    if data.__class__ is not dict or not data.keys() <= _QUICK_KEYS:
+        return _record(data, timezone, campaigns)
+    get: Callable[[str], Any] = data.get
+    oid = get("id")
+    probability = get("probability")
+    campaign_id = get("campaign_id")
+    created = get("created_at")
+    updated = get("updated_at")
+    closed = get("closed_at")
+    signature = (
+        oid.__class__,
+        probability.__class__,
+        campaign_id.__class__,
+        created.__class__,
+        updated.__class__,
+        closed.__class__,
+    )
+    if signature not in _QUICK_SIGNATURES:
+        return _record(data, timezone, campaigns)
+    try:
+        created = _fromiso(created)
+        updated = _fromiso(updated)
+        closed = _fromiso(closed) if closed is not None else None
+    except ValueError:  # "0000-00-00 00:00:00", "" or garbage: the careful path decides
+        return _record(data, timezone, campaigns)
+    value = get("value")
+    cls = value.__class__
+    if cls is int:
+        value = Decimal(value)
+    elif cls is float:
+        value = Decimal(repr(value))
+    elif cls is not Decimal or not value.is_finite():
+        return _record(data, timezone, campaigns)
+    name = get("name")
+    if name.__class__ is not str or not name or "&" in name:
+        name = _text(name)
+    kind = get("type")
+    if kind.__class__ is not str or not kind or "&" in kind:
+        kind = _text(kind)
+    stage = get("stage")
+    if stage.__class__ is not str or not stage or "&" in stage:
+        stage = _text(stage)
+    status = get("status")
+    if status.__class__ is not str or not status or "&" in status:
+        status = _text(status)
+    raw = get("campaign")
+    campaign = None
+    if raw is not None:
+        if raw.__class__ is not dict:
+            return _record(data, timezone, campaigns)
+        key = (raw.get("id"), raw.get("name"))
+        campaign = campaigns.get(key)
+        if campaign is None:
+            if len(raw) != 2 or key[0].__class__ is not int:
+                return _record(data, timezone, campaigns)
+            campaign = campaigns[key] = build_campaign(key[0], _text(key[1]), _EMPTY)
+    raw = get("prospects")
+    prospects: tuple[Prospect, ...] = ()
+    if raw is not None:
+        if raw.__class__ is not dict or len(raw) != 1:
+            return _record(data, timezone, campaigns)
+        raw = raw.get("prospect")
+        items = (raw,) if raw.__class__ is dict else raw
+        if items.__class__ is not list and items.__class__ is not tuple:
+            return _record(data, timezone, campaigns)
+        built = []
+        for item in items:
+            if item.__class__ is not dict or not item.keys() <= _PROSPECT_KEYS:
+                return _record(data, timezone, campaigns)
+            item_get = item.get
+            pid = item_get("id")
+            if pid.__class__ is not int:
+                return _record(data, timezone, campaigns)
+            email = item_get("email")
+            if email.__class__ is not str or not email or "&" in email:
+                email = _text(email)
+            first = item_get("first_name")
+            if first.__class__ is not str or not first or "&" in first:
+                first = _text(first)
+            last = item_get("last_name")
+            if last.__class__ is not str or not last or "&" in last:
+                last = _text(last)
+            company = item_get("company")
+            if company.__class__ is not str or not company or "&" in company:
+                company = _text(company)
+            built.append(build_prospect(pid, email, first, last, company, _EMPTY))
+        prospects = tuple(built)
+    if timezone is not None:
+        created = created.replace(tzinfo=timezone)
+        updated = updated.replace(tzinfo=timezone)
+        closed = closed.replace(tzinfo=timezone) if closed is not None else None
+    if campaign_id is None and campaign is not None:
+        campaign_id = campaign.id
+    return build_opportunity(
+        oid,
+        name,
+        value,
+        probability,
+        kind,
+        stage,
+        status,
+        campaign_id,
+        campaign,
+        closed,
+        created,
+        updated,
+        prospects,
+        (),
+        _EMPTY,
+    )
 
 
 def opportunity_from_wire(data: Mapping[str, Any], *, timezone: tzinfo | None = None) -> Opportunity:
@@ -618,7 +758,7 @@ def _opportunity(
         tuple([_activity(item, timezone) for item in _nested(raw, "visitor_activity")]) if raw else ()
     )
     extra = {} if _OPPORTUNITY_KEYS.issuperset(data) else _extra(data, _OPPORTUNITY_KEYS)
-    return Opportunity(
+    return build_opportunity(
         oid,
         name,
         value,

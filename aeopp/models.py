@@ -7,10 +7,10 @@ classes don't know are kept in ``extra``, so a new server field never breaks any
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -134,3 +134,30 @@ class Page:
             "total_results": self.total_results,
             "opportunities": [o.to_dict() for o in self.opportunities],
         }
+
+
+T = TypeVar("T")
+
+
+def fast_builder(cls: type[T]) -> Callable[..., T]:
+    """A constructor taking every field positionally that skips the generated ``__init__``.
+
+    For the parser's hot path: frozen attrs classes set each field through ``object.__setattr__``,
+    which costs about twice as much as storing straight into the slots, as this does. The models
+    have no validators or converters, so the result is the same object ``cls(*fields)`` makes.
+    """
+    names = [field.name for field in attrs.fields(cls)]  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    namespace.update({f"_set_{name}": getattr(cls, name).__set__ for name in names})
+    body = "\n".join(f"    _set_{name}(self, {name})" for name in names)
+    source = f"def build({', '.join(names)}):\n    self = _new(_cls)\n{body}\n    return self\n"
+    exec(source, namespace)
+    build: Callable[..., T] = namespace["build"]
+    build.__qualname__ = f"{cls.__name__}.fast_build"
+    return build
+
+
+build_opportunity = fast_builder(Opportunity)
+build_prospect = fast_builder(Prospect)
+build_campaign = fast_builder(Campaign)
+build_activity = fast_builder(VisitorActivity)

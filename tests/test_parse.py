@@ -674,3 +674,45 @@ _ENTITY_SOUP = st.lists(
 @given(text=st.one_of(_ENTITY_SOUP, st.text(max_size=30)))
 def test_quick_unescape_matches_html_unescape(text: str) -> None:
     assert _parse._unescape(text) == html.unescape(text)
+
+
+QUICK_CASES = [
+    {"id": 1, "name": "Plain", "value": 5, "probability": 50, "created_at": "2020-01-02 03:04:05",
+     "updated_at": "2020-01-02 03:04:05"},
+    {"id": 2, "name": "Tom &amp; Jerry", "value": Decimal("12.50"), "probability": 0, "type": "A &lt;b&gt;",
+     "stage": "", "status": None, "campaign_id": 3, "campaign": {"id": 3, "name": "C &amp; D"},
+     "closed_at": "2021-05-06 07:08:09", "created_at": "2020-01-02 03:04:05", "updated_at": "2021-05-06 07:08:09",
+     "prospects": {"prospect": [{"id": 9, "email": "a+b@x.co", "first_name": 7, "last_name": None,
+                                 "company": "AT&amp;T"}, {"id": 10}]}},
+    {"id": 3, "name": 2024, "value": 1.5, "probability": 100, "created_at": "0000-00-00 00:00:00",
+     "updated_at": "2020-01-02 03:04:05"},
+    {"id": 4, "name": "x", "value": 1, "probability": 1, "created_at": "2020-01-02 03:04:05",
+     "updated_at": "2020-01-02 03:04:05", "brand_new_field": "kept &amp; decoded"},
+    {"id": 5, "name": "x", "value": 1, "probability": "7", "created_at": "2020-01-02 03:04:05",
+     "updated_at": "2020-01-02 03:04:05", "campaign": {"id": 4, "name": "only the node"},
+     "prospects": {"prospect": {"id": 11, "email": "", "company": 2600}}},
+    {"id": 6, "name": "x", "value": 1, "probability": 1, "created_at": "2020-01-02 03:04:05",
+     "updated_at": "2020-01-02 03:04:05", "opportunity_activities": {"visitor_activity": {"id": 1, "type": 8}}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("record", QUICK_CASES, ids=[str(case["id"]) for case in QUICK_CASES])
+@pytest.mark.parametrize("tz", [None, timezone(timedelta(hours=-5))])
+def test_the_quick_path_builds_what_the_careful_path_builds(record: dict[str, Any], tz: Any) -> None:
+    quick = _parse._quick_record(record, tz, {})
+    careful = _parse._record(record, tz, None)
+    assert quick == careful
+    assert dict(quick.extra) == dict(careful.extra)
+    assert (quick.campaign, quick.prospects) == (careful.campaign, careful.prospects)
+
+
+def test_fast_builders_make_the_same_frozen_objects() -> None:
+    from aeopp import models
+
+    built = models.build_opportunity(
+        1, "a", Decimal(1), 2, None, None, None, 3, None, None, None, None, (), (), {}
+    )
+    assert built == Opportunity(id=1, name="a", value=Decimal(1), probability=2, campaign_id=3)
+    assert hash(built) == hash(Opportunity(id=1, name="a", value=Decimal(1), probability=2, campaign_id=3))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.name = "b"  # type: ignore[misc]
