@@ -597,3 +597,32 @@ async def test_legacy_login_failure_is_an_authentication_error() -> None:
                 await client.read(1234)
         assert info.value.code == 15
         assert "wrong" not in str(info.value)
+
+
+async def test_simulator_credentials_are_a_ready_bearer_auth(sim: PardotSimulator) -> None:
+    assert isinstance(sim.credentials, aeopp.BearerAuth)
+    assert sim.credentials.access_token not in repr(sim.credentials)
+    async with aeopp.OpportunityClient(auth=sim.credentials, base_url=sim.base_url) as client:
+        assert (await client.read(1234)).id == 1234
+
+
+async def test_no_secret_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    async with PardotSimulator(opportunities=300, seed=1, auth="apikey") as sim:
+        creds = sim.credentials
+        auth = aeopp.ApiKeyAuth(email=creds.email, password=creds.password, user_key=creds.user_key)
+        sim.settings.required_version = 3
+        async with aeopp.OpportunityClient(auth=auth, base_url=sim.base_url, retry=FAST) as client:
+            sim.inject(code=66, times=3)
+            sim.inject(drop="before", times=1)
+            assert len([o async for o in client.query(page_size=50)]) == 300
+            with pytest.raises(aeopp.OpportunityNotFound) as info:
+                await client.read(7)
+    assert caplog.records, "the client should have logged its retries and the version switch"
+    text = caplog.text + repr(client) + repr(auth) + str(info.value) + repr(info.value)
+    api_key = auth._api_key
+    assert api_key
+    for secret in (creds.password, creds.user_key, creds.access_token, creds.client_secret, api_key):
+        assert secret not in text

@@ -9,6 +9,8 @@ from typing import Literal
 
 import attrs
 
+from ..auth import BearerAuth
+
 __all__ = ["Fault", "SimulatorCredentials", "SimulatorSettings", "SimulatorStats"]
 
 AuthMode = Literal["bearer", "apikey", "none"]
@@ -88,19 +90,42 @@ class SimulatorStats:
         self.max_in_flight = self.in_flight
 
 
-@attrs.frozen
-class SimulatorCredentials:
-    """Everything a client needs to talk to the simulator; secrets are left out of the repr."""
+class SimulatorCredentials(BearerAuth):
+    """Everything a client needs to talk to the simulator; secrets are left out of the repr.
 
-    base_url: str
-    business_unit_id: str
-    email: str
-    access_token: str = attrs.field(repr=False)
-    password: str = attrs.field(repr=False)
-    user_key: str = attrs.field(repr=False)
-    client_id: str = attrs.field(repr=False)
-    client_secret: str = attrs.field(repr=False)
-    refresh_token: str = attrs.field(repr=False)
+    It *is* a ready :class:`aeopp.BearerAuth` (the simulator's token and business unit), so
+    ``OpportunityClient(auth=sim.credentials, base_url=sim.base_url)`` just works; the raw values
+    are attributes too, for other clients and for the legacy and OAuth flows.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        business_unit_id: str,
+        email: str,
+        access_token: str,
+        password: str,
+        user_key: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+    ) -> None:
+        super().__init__(access_token=access_token, business_unit_id=business_unit_id)
+        self.base_url = base_url
+        self.email = email
+        self.access_token = access_token
+        self.password = password
+        self.user_key = user_key
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.refresh_token = refresh_token
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulatorCredentials(base_url={self.base_url!r}, business_unit_id={self.business_unit_id!r}, "
+            f"email={self.email!r}, secrets=<redacted>)"
+        )
 
     @property
     def token_url(self) -> str:
