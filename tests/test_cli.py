@@ -543,3 +543,42 @@ def test_progress_draws_only_when_enabled() -> None:
     off.update(1, 10, force=True)
     off.close()
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a terminal the bar is drawn (done of total, rate, ETA), then erased before the summary."""
+    import pty
+
+    master, slave = pty.openpty()
+    target = tmp_path / "tty.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aeopp", "export", "--simulate", "2000", "--latency-ms", "20",
+         "--page-size", "50", "--output", str(target)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
+    )  # fmt: skip
+    os.close(slave)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other end closed (Linux raises EIO)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = b"".join(chunks).decode()
+    assert "\r[" in text
+    assert "/2,000 " in text
+    assert "rec/s" in text
+    assert "ETA " in text
+    bar_end = text.rindex("\r\x1b[K")
+    assert text[bar_end + 4 :].lstrip().startswith("exported 2,000 records")
+    assert len(target.read_text().splitlines()) == 2000
