@@ -457,7 +457,7 @@ _EXPORT_INTS = ("id_greater_than", "id_less_than", "prospect_id", "probability_g
                 "probability_less_than", "value_greater_than", "value_less_than")  # fmt: skip
 _FLAG_PARAMETERS = frozenset(
     {*QUERY_FILTERS, *EDITABLE_FIELDS, "sort_by", "sort_order", "page_size", "max_items", "offset",
-     "resume", "strategy", "clear", "api_version"}
+     "resume", "strategy", "clear", "wire_format"}
 )  # fmt: skip
 
 
