@@ -1,0 +1,175 @@
+"""aeopp's side of the benchmark: timed walks, reads and page parsing, in this process.
+
+Each timed call opens its own client (as a script would), so connection set-up is counted. The
+simulator runs in another process (``simhost.SimProcess``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import http.client
+import json
+import statistics
+import time
+import urllib.parse
+import xml.parsers.expat
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import xmltodict
+from simhost import SimProcess
+
+import aeopp
+from aeopp import _parse, _request
+from aeopp._constants import LIST_ELEMENTS
+
+
+def client(
+    sim: SimProcess, *, wire_format: str = "json", max_concurrency: int = 5, replay: bool = False
+) -> aeopp.OpportunityClient:
+    c = sim.credentials
+    auth = aeopp.BearerAuth(access_token=c["access_token"], business_unit_id=c["business_unit_id"])
+    return aeopp.OpportunityClient(
+        auth=auth,
+        base_url=sim.replay_url if replay else sim.base_url,
+        wire_format=wire_format,  # type: ignore[arg-type]
+        max_concurrency=max_concurrency,
+    )
+
+
+async def _export(
+    sim: SimProcess, wire_format: str, strategy: str, max_concurrency: int, replay: bool
+) -> tuple[float, int]:
+    start = time.perf_counter()
+    records = 0
+    c = client(sim, wire_format=wire_format, max_concurrency=max_concurrency, replay=replay)
+    async with c, c.query(strategy=strategy) as walk:  # type: ignore[arg-type]
+        async for _ in walk:
+            records += 1
+    return time.perf_counter() - start, records
+
+
+def export(
+    sim: SimProcess, *, wire_format: str, strategy: str, max_concurrency: int = 5, replay: bool = False
+) -> dict[str, Any]:
+    """One full export with ``query()``: seconds, records received, requests the server saw.
+
+    ``replay``: against the caching proxy (no rendering) instead of the simulator.
+    """
+    sim.reset()
+    seconds, records = asyncio.run(_export(sim, wire_format, strategy, max_concurrency, replay))
+    stats = sim.stats()
+    prefix = "replay_" if replay else ""
+    return {
+        "seconds": seconds,
+        "records": records,
+        "requests": stats[prefix + "requests"],
+        "max_in_flight": stats[prefix + "max_in_flight"],
+        "error": None,
+    }
+
+
+async def _reads(sim: SimProcess, ids: Sequence[int], many: bool) -> tuple[float, int]:
+    start = time.perf_counter()
+    async with client(sim) as c:
+        if many:
+            got = await c.read_many(ids)
+        else:
+            got = [await c.read(i) for i in ids]
+    return time.perf_counter() - start, len(got)
+
+
+def reads(sim: SimProcess, ids: Sequence[int], *, many: bool) -> dict[str, Any]:
+    """``read_many(ids)`` or a sequential loop of ``read``: seconds, records, requests."""
+    sim.reset()
+    seconds, records = asyncio.run(_reads(sim, ids, many))
+    stats = sim.stats()
+    return {"seconds": seconds, "records": records, "requests": stats["requests"], "error": None}
+
+
+# -- CPU per record ------------------------------------------------------------------------------
+
+
+def record_pages(sim: SimProcess, wire_format: str, records: int, page_size: int = 200) -> list[bytes]:
+    """The raw bodies of every page of a full ``output=full`` walk, fetched once (one kept-alive connection)."""
+    c = sim.credentials
+    headers = {
+        "Authorization": f"Bearer {c['access_token']}",
+        "Pardot-Business-Unit-Id": c["business_unit_id"],
+    }
+    spec = _request.query_spec(sort_by="id", output="full")
+    bodies = []
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(sim.base_url).netloc, timeout=60)
+    try:
+        for offset in range(0, records, page_size):
+            prepared = _request.build_query(spec, offset=offset, limit=page_size, wire_format=wire_format)
+            connection.request("GET", prepared.url(""), headers=headers)
+            answer = connection.getresponse()
+            bodies.append(answer.read())
+            if answer.status != 200:
+                raise RuntimeError(f"recording pages: HTTP {answer.status}")
+    finally:
+        connection.close()
+    return bodies
+
+
+def _bare_xml(body: bytes) -> Any:
+    return xmltodict.parse(body)
+
+
+def _bare_xml_same_options(body: bytes) -> Any:
+    return xmltodict.parse(body, disable_entities=True, force_list=LIST_ELEMENTS)
+
+
+def _bare_json(body: bytes) -> Any:
+    return json.loads(body)
+
+
+HEADERS = {"json": {"Content-Type": "application/json"}, "xml": {"Content-Type": "application/xml"}}
+
+
+def parsers(wire_format: str) -> dict[str, Callable[[bytes], Any]]:
+    """The functions timed on the recorded pages of ``wire_format``, by label."""
+    headers = HEADERS[wire_format]
+
+    def page(body: bytes) -> Any:
+        return _parse.parse_page(200, headers, body)
+
+    def envelope(body: bytes) -> Any:
+        return _parse.decode_envelope(200, headers, body)
+
+    if wire_format == "xml":
+        return {
+            "xmltodict.parse (bare)": _bare_xml,
+            "xmltodict.parse (aeopp's options)": _bare_xml_same_options,
+            "aeopp decode_envelope only": envelope,
+            "aeopp parse_page": page,
+        }
+    out: dict[str, Callable[[bytes], Any]] = {"json.loads (bare)": _bare_json}
+    decoder = getattr(_parse, "loads_json", None)  # set when the parser picks an optional decoder
+    if decoder is not None and getattr(decoder, "__name__", "") != "_loads_stdlib":
+        import orjson
+
+        out["orjson.loads (bare)"] = orjson.loads
+    out["aeopp decode_envelope only"] = envelope
+    out["aeopp parse_page"] = page
+    return out
+
+
+def cpu(bodies: Sequence[bytes], functions: dict[str, Callable[[bytes], Any]], reps: int) -> dict[str, Any]:
+    """CPU seconds of each function over all ``bodies``, ``reps`` times interleaved; medians."""
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(reps):
+        for name, fn in functions.items():
+            gc.collect()
+            start = time.process_time()
+            for body in bodies:
+                fn(body)
+            times[name].append(time.process_time() - start)
+    return {name: {"runs": runs, "median_s": statistics.median(runs)} for name, runs in times.items()}
+
+
+def check_expat() -> str:
+    """The expat version (reported with the CPU figures)."""
+    return xml.parsers.expat.EXPAT_VERSION

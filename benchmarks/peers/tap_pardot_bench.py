@@ -1,0 +1,77 @@
+"""Time tap-pardot's ``opportunities`` stream in sync mode against the simulator.
+
+Run as ``python -S tap_pardot_bench.py`` with ``PYTHONPATH=<tap-pardot target dir>`` and a JSON job
+on stdin: ``{"base_url", "token_url", "config", "workdir", "result"}``. As in
+tests/peers/drivers/tap_pardot_driver.py, it points the tap's three URL constants at the simulator,
+writes the config and a catalog selecting only ``opportunities`` (the tap's own ``discover``, whose
+one describe call is answered by a stub), then runs ``tap_pardot.main()`` as the README's
+``tap-pardot --config ... --catalog ...`` would. Singer messages go to stdout (the parent counts the
+RECORD lines, as a Singer target would read them); the seconds spent in ``main()`` alone (the sync:
+login, every page, every message written) go to the ``result`` file as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _guard
+
+
+class _DescribeStub:
+    """Stands in for the client during discovery: the simulator has no prospectAccount object."""
+
+    def describe(self, endpoint: str, **kwargs: Any) -> dict[str, Any]:
+        return {"result": {"field": []}}
+
+
+def _catalog() -> dict[str, Any]:
+    from tap_pardot.discover import discover
+
+    catalog: dict[str, Any] = discover(_DescribeStub()).to_dict()
+    streams = [s for s in catalog["streams"] if s["tap_stream_id"] == "opportunities"]
+    for entry in streams[0]["metadata"]:
+        if len(entry["breadcrumb"]) == 0:
+            entry["metadata"]["selected"] = True
+    return {"streams": streams}
+
+
+def main() -> int:
+    job = json.load(sys.stdin)
+    base_url: str = job["base_url"]
+    _guard.install({})
+
+    import tap_pardot
+    import tap_pardot.client as client_module
+
+    client_module.AUTH_URL = base_url + "/api/login/version/3"
+    client_module.ENDPOINT_BASE = base_url + "/api/"
+    client_module.REFRESH_URL = job["token_url"]
+
+    config_path = os.path.join(job["workdir"], "config.json")
+    catalog_path = os.path.join(job["workdir"], "catalog.json")
+    with open(config_path, "w", encoding="utf-8") as f:
+        json.dump(job["config"], f)
+    with open(catalog_path, "w", encoding="utf-8") as f:
+        json.dump(_catalog(), f)
+    sys.argv = ["tap-pardot", "--config", config_path, "--catalog", catalog_path]
+    error = None
+    start = time.perf_counter()
+    try:
+        tap_pardot.main()
+    except Exception as e:
+        error = type(e).__name__
+    seconds = time.perf_counter() - start
+    sys.stdout.flush()
+    with open(job["result"], "w", encoding="utf-8") as f:
+        json.dump({"seconds": seconds, "error": error}, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
