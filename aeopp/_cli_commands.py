@@ -407,9 +407,17 @@ async def _connected(args: argparse.Namespace, connection: Connection | None, bo
         )
         async with client:
             return await body(client, args, None)
-    from .testing import PardotSimulator  # only now: aiohttp.web is not needed otherwise
+    from .testing import PardotSimulator, SimulatorProcess  # only now: aiohttp.web isn't needed otherwise
 
     latency = args.latency_ms / 1000.0
+    if args.simulator_process:
+        child = SimulatorProcess(args.simulate, seed=args.seed, latency=latency)
+        async with (
+            child,
+            OpportunityClient(auth=child.credentials, base_url=child.base_url, **options) as client,
+        ):
+            info = SimInfo(args.simulate, latency, child.base_url, child.credentials)
+            return await body(client, args, info)
     async with _quiet_server_log(), PardotSimulator(args.simulate, seed=args.seed, latency=latency) as sim:
         creds = sim.credentials
         auth = BearerAuth(creds.access_token, creds.business_unit_id)
@@ -801,6 +809,11 @@ def _connection_parser() -> argparse.ArgumentParser:
     sim.add_argument("--latency-ms", default=str(DEFAULT_SIM_LATENCY_MS), metavar="MS",
                      help="the simulator's latency per request (default: 50)")  # fmt: skip
     sim.add_argument("--seed", default="0", metavar="N", help="seed of the simulator's data (default: 0)")
+    sim.add_argument(
+        "--simulator-process",
+        action="store_true",
+        help="run the simulator in a child process, so its CPU doesn't compete with the client's",
+    )
     return parent
 
 

@@ -29,19 +29,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _to_dict(record: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field in attrs.fields(type(record)):
-        value = getattr(record, field.name)
-        if field.name == "extra":
-            continue
-        if attrs.has(type(value)):
-            out[field.name] = value.to_dict()
-        elif isinstance(value, tuple):
-            out[field.name] = [v.to_dict() if attrs.has(type(v)) else _jsonable(v) for v in value]
-        else:
-            out[field.name] = _jsonable(value)
-    for key, value in record.extra.items():
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(sep=" ")
+
+
+def _with_extra(out: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Unknown server fields join the dict, without overriding a known one."""
+    for key, value in extra.items():
         out.setdefault(key, _jsonable(value))
     return out
 
@@ -56,7 +50,8 @@ class Campaign:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (Decimal as string, datetimes ISO 8601)."""
-        return _to_dict(self)
+        out: dict[str, Any] = {"id": self.id, "name": self.name}
+        return _with_extra(out, self.extra)
 
 
 @attrs.frozen(slots=True)
@@ -72,7 +67,14 @@ class Prospect:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (Decimal as string, datetimes ISO 8601)."""
-        return _to_dict(self)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "company": self.company,
+        }
+        return _with_extra(out, self.extra)
 
 
 @attrs.frozen(slots=True)
@@ -90,7 +92,16 @@ class VisitorActivity:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (Decimal as string, datetimes ISO 8601)."""
-        return _to_dict(self)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "prospect_id": self.prospect_id,
+            "opportunity_id": self.opportunity_id,
+            "type": self.type,
+            "type_name": self.type_name,
+            "details": self.details,
+            "created_at": _stamp(self.created_at),
+        }
+        return _with_extra(out, self.extra)
 
 
 @attrs.frozen(slots=True)
@@ -115,7 +126,23 @@ class Opportunity:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``value`` as a decimal string, timestamps ISO 8601, nested dicts."""
-        return _to_dict(self)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "value": None if self.value is None else str(self.value),
+            "probability": self.probability,
+            "type": self.type,
+            "stage": self.stage,
+            "status": self.status,
+            "campaign_id": self.campaign_id,
+            "campaign": None if self.campaign is None else self.campaign.to_dict(),
+            "closed_at": _stamp(self.closed_at),
+            "created_at": _stamp(self.created_at),
+            "updated_at": _stamp(self.updated_at),
+            "prospects": [p.to_dict() for p in self.prospects],
+            "activities": [a.to_dict() for a in self.activities],
+        }
+        return _with_extra(out, self.extra)
 
 
 @attrs.frozen(slots=True)

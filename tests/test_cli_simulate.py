@@ -87,3 +87,16 @@ def test_cli_help_and_bad_auth(capsys: pytest.CaptureFixture[str]) -> None:
     assert "simulate" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["simulate", "--auth", "basic"])
+
+
+@pytest.mark.anyio
+async def test_simulator_process_serves_the_client() -> None:
+    import aeopp
+    from aeopp.testing import SimulatorProcess
+
+    async with SimulatorProcess(250, seed=3) as sim:
+        assert sim.base_url.startswith("http://127.0.0.1:")
+        async with aeopp.OpportunityClient(auth=sim.credentials, base_url=sim.base_url) as client:
+            ids = [o.id async for o in client.query()]
+    assert len(ids) == 250
+    assert ids == sorted(ids)

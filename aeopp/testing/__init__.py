@@ -2,11 +2,13 @@
 
 ``PardotSimulator`` serves seeded data over real HTTP on 127.0.0.1; the pytest plugin gives a
 ``pardot_simulator`` fixture and ``aeopp simulate`` runs one from the command line. It is written
-independently of the client (it shares only plain constants), so a bug cannot hide on both sides.
+independently of the client (it shares only plain
+constants, and builds its credentials on ``BearerAuth``), so a bug cannot hide on both sides.
 """
 
 from __future__ import annotations
 
+from ._process import SimulatorProcess
 from ._simulator import PardotSimulator
 from ._state import Fault, SimulatorCredentials, SimulatorSettings, SimulatorStats
 from ._store import Activity, Campaign, OpportunityStore, Prospect, StoredOpportunity
@@ -19,6 +21,7 @@ __all__ = [
     "PardotSimulator",
     "Prospect",
     "SimulatorCredentials",
+    "SimulatorProcess",
     "SimulatorSettings",
     "SimulatorStats",
     "StoredOpportunity",

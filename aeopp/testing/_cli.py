@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from typing import TextIO
@@ -26,6 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     p.add_argument("--auth", choices=("bearer", "apikey", "none"), default="bearer")
     p.add_argument("--timezone", default="America/New_York", help="account time zone")
+    p.add_argument("--warm", action="store_true", help="render every record before serving")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON line (base_url and credentials) for programs"
+    )
     p.set_defaults(func=run)
 
 
@@ -51,7 +56,14 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> int:
         port=args.port,
     )
     async with sim:
+        if args.warm:
+            sim.warm()
         c = sim.credentials
+        if args.json:
+            out.write(json.dumps({"base_url": sim.base_url, "credentials": c.as_dict()}) + "\n")
+            out.flush()
+            await stop.wait()
+            return 0
         # A local test server printing its own made-up credentials is intended.
         lines = [
             f"Pardot simulator listening on {sim.base_url}",

@@ -132,6 +132,12 @@ class SimulatorCredentials(BearerAuth):
         """The OAuth token endpoint (``/services/oauth2/token``)."""
         return self.base_url + "/services/oauth2/token"
 
+    def as_dict(self) -> dict[str, str]:
+        """Every value, secrets included (for handing them to another process)."""
+        names: tuple[str, ...] = ("base_url", "business_unit_id", "email", "access_token", "password")
+        names += ("user_key", "client_id", "client_secret", "refresh_token")
+        return {name: getattr(self, name) for name in names}
+
 
 @attrs.define
 class Fault:
