@@ -58,11 +58,16 @@ def export(
     ``replay``: against the caching proxy (no rendering) instead of the simulator.
     """
     sim.reset()
+    server_cpu = sim.stats()["cpu_s"]
+    client_cpu = time.process_time()
     seconds, records = asyncio.run(_export(sim, wire_format, strategy, max_concurrency, replay))
+    client_cpu = time.process_time() - client_cpu
     stats = sim.stats()
     prefix = "replay_" if replay else ""
     return {
         "seconds": seconds,
+        "client_cpu_s": client_cpu,
+        "server_cpu_s": stats["cpu_s"] - server_cpu,
         "records": records,
         "requests": stats[prefix + "requests"],
         "max_in_flight": stats[prefix + "max_in_flight"],

@@ -54,6 +54,7 @@ def run(label: str, target: Path, sim: SimProcess) -> dict[str, Any]:
     name, _, auth = PEERS[label]
     sim.set(auth=auth)
     sim.reset()
+    server_cpu = sim.stats()["cpu_s"]
     c = sim.credentials
     if name == "tap-pardot":
         result = _run_tap(target, sim)
@@ -79,6 +80,7 @@ def run(label: str, target: Path, sim: SimProcess) -> dict[str, Any]:
     stats = sim.stats()
     result["requests"] = stats["requests"]
     result["errors_by_code"] = stats["errors_by_code"]
+    result["server_cpu_s"] = stats["cpu_s"] - server_cpu
     sim.set(auth="bearer")
     return result
 

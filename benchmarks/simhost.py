@@ -20,6 +20,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -64,6 +65,7 @@ async def _serve(args: argparse.Namespace) -> None:
                         "max_in_flight": s.max_in_flight,
                         "replay_requests": replay.requests,
                         "replay_max_in_flight": replay.max_in_flight,
+                        "cpu_s": time.process_time(),
                     }
                 )
             elif cmd == "reset":
