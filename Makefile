@@ -29,6 +29,10 @@ test: lint typecheck unit
 demo: $(STAMP)
 	$(PY) -m aeopp export --simulate 20000 --latency-ms 50 --simulator-process --output demo-export.jsonl --compare
 
+# aeopp vs PyPardot4, PyPardotSF, tap-pardot and the ideal: a table, and benchmarks/results/latest.{json,png}
+bench: $(STAMP)
+	bash scripts/bench.sh
+
 # The three existing Pardot clients (each in its own target directory) fetch everything from the simulator.
 fidelity: $(STAMP)
 	bash scripts/fidelity.sh

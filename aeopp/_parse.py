@@ -563,11 +563,16 @@ def _quick_record(
     if data.__class__ is not dict or not data.keys() <= _QUICK_KEYS:
         return _record(data, timezone, campaigns)
     get: Callable[[str], Any] = data.get
-    oid = get("id")
-    probability = get("probability")
+    try:
+        oid = data["id"]
+        probability = data["probability"]
+        created = data["created_at"]
+        updated = data["updated_at"]
+        value = data["value"]
+        name = data["name"]
+    except KeyError:
+        return _record(data, timezone, campaigns)
     campaign_id = get("campaign_id")
-    created = get("created_at")
-    updated = get("updated_at")
     closed = get("closed_at")
     signature = (
         oid.__class__,
@@ -585,7 +590,6 @@ def _quick_record(
         closed = _fromiso(closed) if closed is not None else None
     except ValueError:  # "0000-00-00 00:00:00", "" or garbage: the careful path decides
         return _record(data, timezone, campaigns)
-    value = get("value")
     cls = value.__class__
     if cls is int:
         value = Decimal(value)
@@ -593,7 +597,6 @@ def _quick_record(
         value = Decimal(repr(value))
     elif cls is not Decimal or not value.is_finite():
         return _record(data, timezone, campaigns)
-    name = get("name")
     if name.__class__ is not str or not name or "&" in name:
         name = _text(name)
     kind = get("type")

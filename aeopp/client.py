@@ -52,6 +52,9 @@ __all__ = ["ClientStats", "Cursor", "OpportunityClient", "OpportunityQuery"]
 
 log = logging.getLogger("aeopp")
 
+#: Answers at least this big are parsed in a worker thread (a 200-record page is about 80 KB).
+PARSE_IN_THREAD_BYTES = 32 * 1024
+
 T = TypeVar("T")
 
 
@@ -140,6 +143,7 @@ class OpportunityClient:
         )
         self._max_response_bytes = max_response_bytes
         self._rng = random.Random(seed)
+        self._parse_limiter = anyio.CapacityLimiter(1)  # one parser thread: the GIL allows no more
         self._state = _State.UNOPENED
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tg: anyio.abc.TaskGroup | None = None
@@ -259,7 +263,12 @@ class OpportunityClient:
                 auth_headers, generation = await self.auth.headers(self._login)
                 raw = await self._send(prepared, auth_headers)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
-                result = parse(raw)
+                if len(raw.body) >= PARSE_IN_THREAD_BYTES:
+                    # Parsing a big page is CPU work: in a worker thread the event loop stays free
+                    # to send the next requests meanwhile (parsing is pure, so it is safe there).
+                    result = await anyio.to_thread.run_sync(parse, raw, limiter=self._parse_limiter)
+                else:
+                    result = parse(raw)
             except AeoppError as exc:
                 error = exc
             else:
@@ -592,6 +601,7 @@ class OpportunityQuery:
         self._index = 0
         self._finished = False
         self._cursor: Cursor | None = plan.resume
+        self._mark: int | None = None  # last id yielded (>= 0), or -1 - position (non-id sorts)
 
     def __repr__(self) -> str:
         state = "finished" if self._finished else ("running" if self._handle else "not started")
@@ -600,6 +610,13 @@ class OpportunityQuery:
     @property
     def cursor(self) -> Cursor | None:
         """Where to resume after the last record yielded (None before the first one)."""
+        mark, self._mark = self._mark, None
+        if mark is not None:
+            plan = self.plan
+            if mark >= 0:
+                self._cursor = Cursor(plan.sort_by, plan.sort_order, last_id=mark)
+            else:
+                self._cursor = Cursor(plan.sort_by, plan.sort_order, offset=-1 - mark)
         return self._cursor
 
     @property
@@ -645,17 +662,13 @@ class OpportunityQuery:
             raise StopAsyncIteration
         assert isinstance(item, BaseException)
         if isinstance(item, AeoppError):
-            item.cursor = self._cursor
+            item.cursor = self.cursor
         raise item
 
     def _take(self) -> Opportunity:
         record = self._buffer[self._index]
-        if self._positions is None:
-            self._cursor = Cursor(self.plan.sort_by, self.plan.sort_order, last_id=record.id)
-        else:
-            self._cursor = Cursor(
-                self.plan.sort_by, self.plan.sort_order, offset=self._positions[self._index]
-            )
+        # Where the walk stands, as plain values: the Cursor is only built when someone asks.
+        self._mark = record.id if self._positions is None else -1 - self._positions[self._index]
         self._index += 1
         return record
 
