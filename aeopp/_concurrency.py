@@ -99,7 +99,9 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 
 @attrs.define
 class _Slot(Generic[V]):
+    index: int
     done: anyio.Event = attrs.field(factory=anyio.Event)
+    scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
     value: V | None = None
     error: BaseException | None = None
 
@@ -111,24 +113,39 @@ async def ordered_map(
     """Run ``fn`` over ``keys`` concurrently, at most ``window`` ahead, and give the results in key order.
 
     A failure is raised in its position, as its own type (never an exception group), after every
-    earlier result. Leaving the ``async with`` cancels what is still running.
+    earlier result; the work after it is cancelled at once and no new work starts (its results
+    could never be delivered). Leaving the ``async with`` cancels what is still running.
     """
     send, receive = anyio.create_memory_object_stream[_Slot[V]](max(0, window - 1))
+    running: dict[int, _Slot[V]] = {}  # started and not yet taken by the consumer
+    failed = False
 
     async def worker(key: K, slot: _Slot[V]) -> None:
+        nonlocal failed
         try:
-            slot.value = await fn(key)
+            with slot.scope:
+                slot.value = await fn(key)
         except Exception as exc:
             slot.error = exc
+            failed = True
+            for later in [s for i, s in running.items() if i > slot.index]:
+                later.scope.cancel()
         finally:
             slot.done.set()
 
     async def producer(tg: anyio.abc.TaskGroup) -> None:
         try:
             async with send:
-                for key in keys:
-                    slot: _Slot[V] = _Slot()
+                for index, key in enumerate(keys):
+                    if failed:
+                        return
+                    slot: _Slot[V] = _Slot(index)
                     await send.send(slot)
+                    if failed:  # never started: the consumer stops at the earlier failure
+                        slot.scope.cancel()
+                        slot.done.set()
+                        return
+                    running[index] = slot
                     tg.start_soon(worker, key, slot)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
@@ -137,8 +154,11 @@ async def ordered_map(
         async with receive:
             async for slot in receive:
                 await slot.done.wait()
+                running.pop(slot.index, None)
                 if slot.error is not None:
                     raise slot.error
+                if slot.scope.cancel_called:  # cancelled after an earlier failure: nothing more comes
+                    return
                 yield slot.value  # type: ignore[misc]
 
     with plain_errors():
