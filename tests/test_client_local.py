@@ -323,3 +323,21 @@ async def test_configuration_auth_errors_are_never_retried(code: int) -> None:
 
 async def _constant_provider() -> str:
     return "token"
+
+
+async def test_a_session_passed_in_is_used_and_left_open() -> None:
+    import aiohttp
+
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("X-Caller", ""))
+        return respond(json.dumps(OPP))
+
+    async with canned_server(handler) as url, aiohttp.ClientSession(headers={"X-Caller": "mine"}) as session:
+        async with client(url, session=session) as c:
+            await c.read(7)
+        assert not session.closed  # the caller's session outlives the client
+        async with session.get(url + "/ping") as response:
+            assert response.status == 200
+    assert seen[0] == "mine"

@@ -348,7 +348,7 @@ def client_tasks() -> list[str]:
     return [n for n in names if n.startswith("aeopp.") and not n.startswith("aeopp.testing")]
 
 
-async def test_break_cancels_in_flight_requests_at_once() -> None:
+async def test_break_cancels_in_flight_requests_at_once(caplog: pytest.LogCaptureFixture) -> None:
     async with PardotSimulator(opportunities=5000, seed=2, latency=0.05) as sim:
         async with make_client(sim) as client:
             async for _opp in client.query(page_size=50):
@@ -362,6 +362,9 @@ async def test_break_cancels_in_flight_requests_at_once() -> None:
             await anyio.sleep(0.2)
             assert sim.stats.requests == settled  # nothing new was started
             assert settled < 30
+    gc.collect()
+    complaints = [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+    assert not [m for m in complaints if "destroyed" in m or "never awaited" in m or "Unclosed" in m]
 
 
 async def test_async_with_exit_and_exceptions_cancel_the_walk() -> None:
