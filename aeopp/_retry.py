@@ -15,7 +15,6 @@ import attrs
 
 from .errors import (
     AeoppError,
-    AuthenticationError,
     PardotError,
     ProtocolError,
     TransportError,
@@ -83,9 +82,8 @@ def classify(error: AeoppError, *, idempotent: bool, legacy_auth: bool) -> Actio
             return Action.SWITCH_VERSION
         if error.code in REFRESH_CODES or (legacy_auth and error.code in RELOGIN_CODES):
             return Action.REFRESH
-        if error.http_status == 401 and isinstance(error, AuthenticationError):
-            # A 401 with a configuration code (181, 182, 201, 49, 199, 126, ...) is not fixed by a new token.
-            return Action.RAISE
+        # Anything else, a 401 with a configuration code (181, 182, 201, 49, 199, 126) included,
+        # is not fixed by waiting or by a new token.
         return Action.RAISE
     if isinstance(error, ProtocolError):
         if error.http_status == 401:
