@@ -129,7 +129,7 @@ class WalkPlan:
 
 @attrs.define
 class WalkStats:
-    """What a walk did: requests (pages) made, keyset repairs, records yielded, drift seen."""
+    """What a walk did: pages received, keyset repairs, records yielded, drift seen."""
 
     pages: int = 0
     repairs: int = 0
@@ -201,7 +201,6 @@ class _Walk:
         sort_order: str | None = None,
         sort_by: str | None = None,
     ) -> Page:
-        self.stats.pages += 1
         page = await self._fetch(
             offset=offset,
             limit=limit,
@@ -210,6 +209,7 @@ class _Walk:
             sort_order=sort_order,
             sort_by=sort_by,
         )
+        self.stats.pages += 1  # pages answered (a cancelled request is not one)
         if self.stats.total_results is None:
             self.stats.total_results = page.total_results
         return page
