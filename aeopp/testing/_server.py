@@ -270,6 +270,10 @@ class Server:
         except _Dropped:
             # The transport is gone; aiohttp has nothing left to send.
             return web.Response(status=499)
+        except ConnectionResetError:
+            # The client went away before the answer was written (it stopped a walk early):
+            # ordinary for a server, so no traceback in the user's log.
+            return web.Response(status=499)
         finally:
             self._in_flight[unit] -= 1
             self.stats.in_flight -= 1
