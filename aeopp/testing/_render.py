@@ -262,7 +262,18 @@ class Renderer:
         return text
 
     def record(self, r: StoredOpportunity, fmt: str, output: str, activities: bool) -> str:
-        """One ``opportunity`` element (XML) or object (JSON)."""
+        """One ``opportunity`` element (XML) or object (JSON), cached whole per record."""
+        cache = self.store.fragments.get(r.id)
+        key = (fmt, output if not activities else output + "+a")
+        if cache is not None:
+            text = cache.get(key)
+            if text is not None:
+                return text
+        text = self._record(r, fmt, output, activities)
+        self.store.fragments.setdefault(r.id, {})[key] = text
+        return text
+
+    def _record(self, r: StoredOpportunity, fmt: str, output: str, activities: bool) -> str:
         parts = [self._fragment(r, fmt, "f")]
         if output in ("full", "simple"):
             parts.append(self._fragment(r, fmt, "r"))
