@@ -15,38 +15,22 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The fidelity tests' drivers hold the setup (network guard, base URLs, credentials): reuse it.
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "peers", "drivers")
+)
 
-import _guard
+from pypardot_driver import connect, setup
 
 
 def main() -> int:
     job = json.load(sys.stdin)
-    base_url: str = job["base_url"]
-    c = job["credentials"]
-    # PyPardotSF's refresh_sf_token() hard-codes login.salesforce.com: send it to the simulator.
-    _guard.install({"https://login.salesforce.com": base_url})
-
-    import pypardot.client as client_module
-
-    client_module.BASE_URI = base_url  # the packages' only base-URL setting
+    client_module, _ = setup(job["base_url"])
     records = 0
     error = None
     start = time.perf_counter()
     try:
-        if job["auth"] == "apikey":
-            p = client_module.PardotAPI(
-                email=c["email"], password=c["password"], user_key=c["user_key"], version=job["version"]
-            )
-            p.authenticate()
-        else:  # PyPardotSF's README: consumer key/secret, refresh token and business unit id
-            p = client_module.PardotAPI(
-                sf_consumer_key=c["client_id"],
-                sf_consumer_secret=c["client_secret"],
-                sf_refresh_token=c["refresh_token"],
-                business_unit_id=c["business_unit_id"],
-                version=job["version"],
-            )
+        p = connect(client_module, job["credentials"], job["auth"], job["version"])
         offset = 0
         while True:
             result = p.opportunities.query(offset=offset)

@@ -16,50 +16,20 @@ import json
 import os
 import sys
 import time
-from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The fidelity tests' drivers hold the setup (network guard, base URLs, credentials): reuse it.
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "peers", "drivers")
+)
 
-import _guard
-
-
-class _DescribeStub:
-    """Stands in for the client during discovery: the simulator has no prospectAccount object."""
-
-    def describe(self, endpoint: str, **kwargs: Any) -> dict[str, Any]:
-        return {"result": {"field": []}}
-
-
-def _catalog() -> dict[str, Any]:
-    from tap_pardot.discover import discover
-
-    catalog: dict[str, Any] = discover(_DescribeStub()).to_dict()
-    streams = [s for s in catalog["streams"] if s["tap_stream_id"] == "opportunities"]
-    for entry in streams[0]["metadata"]:
-        if len(entry["breadcrumb"]) == 0:
-            entry["metadata"]["selected"] = True
-    return {"streams": streams}
+from tap_pardot_driver import prepare
 
 
 def main() -> int:
     job = json.load(sys.stdin)
-    base_url: str = job["base_url"]
-    _guard.install({})
-
+    prepare(job)
     import tap_pardot
-    import tap_pardot.client as client_module
 
-    client_module.AUTH_URL = base_url + "/api/login/version/3"
-    client_module.ENDPOINT_BASE = base_url + "/api/"
-    client_module.REFRESH_URL = job["token_url"]
-
-    config_path = os.path.join(job["workdir"], "config.json")
-    catalog_path = os.path.join(job["workdir"], "catalog.json")
-    with open(config_path, "w", encoding="utf-8") as f:
-        json.dump(job["config"], f)
-    with open(catalog_path, "w", encoding="utf-8") as f:
-        json.dump(_catalog(), f)
-    sys.argv = ["tap-pardot", "--config", config_path, "--catalog", catalog_path]
     error = None
     start = time.perf_counter()
     try:

@@ -21,28 +21,41 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _guard
 
 
-def main() -> int:
-    job = json.load(sys.stdin)
-    base_url: str = job["base_url"]
+def setup(base_url: str) -> tuple[Any, list[str]]:
+    """Guard the network and point the package at ``base_url``; returns its client module and the
+    list that records every request path. Also used by benchmarks/peers/pypardot_bench.py."""
     # PyPardotSF's refresh_sf_token() hard-codes login.salesforce.com: send it to the simulator.
     requests_seen = _guard.install({"https://login.salesforce.com": base_url})
 
     import pypardot.client as client_module
 
     client_module.BASE_URI = base_url  # the packages' only base-URL setting
-    if job["auth"] == "apikey":
+    return client_module, requests_seen
+
+
+def connect(client_module: Any, credentials: dict[str, Any], auth: str, version: int) -> Any:
+    """A ``PardotAPI`` made as the READMEs show (legacy keys, or PyPardotSF's OAuth settings)."""
+    c = credentials
+    if auth == "apikey":
         p = client_module.PardotAPI(
-            email=job["email"], password=job["password"], user_key=job["user_key"], version=job["version"]
+            email=c["email"], password=c["password"], user_key=c["user_key"], version=version
         )
         p.authenticate()
-    else:  # PyPardotSF's README: consumer key/secret, refresh token and business unit id
-        p = client_module.PardotAPI(
-            sf_consumer_key=job["client_id"],
-            sf_consumer_secret=job["client_secret"],
-            sf_refresh_token=job["refresh_token"],
-            business_unit_id=job["business_unit_id"],
-            version=job["version"],
-        )
+        return p
+    # PyPardotSF's README: consumer key/secret, refresh token and business unit id
+    return client_module.PardotAPI(
+        sf_consumer_key=c["client_id"],
+        sf_consumer_secret=c["client_secret"],
+        sf_refresh_token=c["refresh_token"],
+        business_unit_id=c["business_unit_id"],
+        version=version,
+    )
+
+
+def main() -> int:
+    job = json.load(sys.stdin)
+    client_module, requests_seen = setup(job["base_url"])
+    p = connect(client_module, job, job["auth"], job["version"])
 
     ids: list[Any] = []
     pages: list[dict[str, Any]] = []

@@ -39,12 +39,12 @@ def _catalog() -> dict[str, Any]:
     return {"streams": streams}
 
 
-def main() -> int:
-    job = json.load(sys.stdin)
+def prepare(job: dict[str, Any]) -> None:
+    """Guard the network, point the tap at the simulator, write its config and catalog and set
+    ``sys.argv``; ``tap_pardot.main()`` then runs. Also used by benchmarks/peers/tap_pardot_bench.py."""
     base_url: str = job["base_url"]
     _guard.install({})
 
-    import tap_pardot
     import tap_pardot.client as client_module
 
     client_module.AUTH_URL = base_url + "/api/login/version/3"
@@ -58,6 +58,12 @@ def main() -> int:
     with open(catalog_path, "w", encoding="utf-8") as f:
         json.dump(_catalog(), f)
     sys.argv = ["tap-pardot", "--config", config_path, "--catalog", catalog_path]
+
+
+def main() -> int:
+    prepare(json.load(sys.stdin))
+    import tap_pardot
+
     tap_pardot.main()
     return 0
 
