@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
 import anyio
@@ -33,6 +33,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._concurrency import ordered_map, plain_errors
+from ._request import _tighter
 from .errors import AeoppError, PaginationStalled, RequestValidationError
 from .models import Opportunity, Page
 
@@ -424,14 +425,6 @@ class _Walk:
 
 def _reverse(order: str) -> str:
     return "descending" if order == "ascending" else "ascending"
-
-
-def _tighter(a: int | None, b: int | None, pick: Callable[[int, int], int]) -> int | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return pick(a, b)
 
 
 async def run_walk(

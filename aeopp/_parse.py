@@ -23,7 +23,7 @@ from xml.parsers import expat
 import attrs
 import xmltodict  # type: ignore[import-untyped,unused-ignore]
 
-from ._constants import ERROR_MESSAGES, LIST_ELEMENTS
+from ._constants import EDITABLE_FIELDS, ERROR_MESSAGES, LIST_ELEMENTS
 from .errors import ProtocolError, error_for_code
 from .models import (
     Campaign,
@@ -54,22 +54,7 @@ MAX_XML_DEPTH = 32
 _CODE_BY_MESSAGE = {message: code for code, message in ERROR_MESSAGES.items()}
 
 _OPPORTUNITY_KEYS = frozenset(
-    {
-        "id",
-        "name",
-        "value",
-        "probability",
-        "type",
-        "stage",
-        "status",
-        "campaign_id",
-        "campaign",
-        "closed_at",
-        "created_at",
-        "updated_at",
-        "prospects",
-        "opportunity_activities",
-    }
+    {"id", *EDITABLE_FIELDS, "campaign", "created_at", "updated_at", "prospects", "opportunity_activities"}
 )
 _QUICK_KEYS = _OPPORTUNITY_KEYS - {"opportunity_activities"}
 _CAMPAIGN_KEYS = frozenset({"id", "name"})
