@@ -40,7 +40,7 @@ def _with_extra(out: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, weakref_slot=False)
 class Campaign:
     """The campaign an opportunity is assigned to."""
 
@@ -54,7 +54,7 @@ class Campaign:
         return _with_extra(out, self.extra)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, weakref_slot=False)
 class Prospect:
     """A prospect linked to an opportunity (only the fields the opportunity endpoints return)."""
 
@@ -77,7 +77,7 @@ class Prospect:
         return _with_extra(out, self.extra)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, weakref_slot=False)
 class VisitorActivity:
     """A visitor activity of an opportunity (``output=full`` reads only)."""
 
@@ -104,7 +104,7 @@ class VisitorActivity:
         return _with_extra(out, self.extra)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, weakref_slot=False)
 class Opportunity:
     """One opportunity, as read, created, updated or found by a query."""
 
@@ -145,7 +145,7 @@ class Opportunity:
         return _with_extra(out, self.extra)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, weakref_slot=False)
 class Page:
     """One page of a query: the records and, unless ``output=bulk``, the total number of matches."""
 
@@ -169,15 +169,21 @@ T = TypeVar("T")
 def fast_builder(cls: type[T]) -> Callable[..., T]:
     """A constructor taking every field positionally that skips the generated ``__init__``.
 
-    For the parser's hot path: frozen attrs classes set each field through ``object.__setattr__``,
-    which costs about twice as much as storing straight into the slots, as this does. The models
-    have no validators or converters, so the result is the same object ``cls(*fields)`` makes.
+    For the parser's hot path. A frozen attrs class sets each field through ``object.__setattr__``,
+    a call per field. This builds the object as an instance of a plain twin class with the same slots,
+    where each field is one quick store, then makes it a ``cls``: CPython allows that ``__class__``
+    assignment between classes of identical layout (so the models have no ``__weakref__`` slot: with
+    one, CPython refuses it), and the twin has no behaviour of its own. The models have no validators
+    or converters, so the result is the object ``cls(*fields)`` makes.
     """
     names = [field.name for field in attrs.fields(cls)]  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    namespace.update({f"_set_{name}": getattr(cls, name).__set__ for name in names})
-    body = "\n".join(f"    _set_{name}(self, {name})" for name in names)
-    source = f"def build({', '.join(names)}):\n    self = _new(_cls)\n{body}\n    return self\n"
+    twin = type(f"_{cls.__name__}Slots", (), {"__slots__": tuple(cls.__slots__)})  # type: ignore[attr-defined]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_twin": twin}
+    body = "\n".join(f"    self.{name} = {name}" for name in names)
+    source = (
+        f"def build({', '.join(names)}):\n    self = _new(_twin)\n{body}\n"
+        "    self.__class__ = _cls\n    return self\n"
+    )
     exec(source, namespace)
     build: Callable[..., T] = namespace["build"]
     build.__qualname__ = f"{cls.__name__}.fast_build"

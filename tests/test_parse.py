@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeopp import _parse
+from aeopp import _parse, models
 from aeopp._parse import (
     LoginResult,
     decode_envelope,
@@ -716,3 +716,28 @@ def test_fast_builders_make_the_same_frozen_objects() -> None:
     assert hash(built) == hash(Opportunity(id=1, name="a", value=Decimal(1), probability=2, campaign_id=3))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         built.name = "b"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "cls", [models.Opportunity, models.Prospect, models.Campaign, models.VisitorActivity]
+)
+def test_fast_builders_leave_no_trace_of_their_twin_class(cls: type[Any]) -> None:
+    import copy
+    import pickle
+
+    fields = attrs.fields(cls)
+    values = [f"v{i}" for i in range(len(fields) - 1)] + [{"k": 1}]
+    built = models.fast_builder(cls)(*values)
+    made = cls(*values)
+    assert type(built) is cls
+    assert built == made
+    assert hash(built) == hash(made)
+    assert repr(built) == repr(made)
+    assert [getattr(built, f.name) for f in fields] == values
+    assert pickle.loads(pickle.dumps(built)) == made
+    assert copy.deepcopy(built) == made
+    assert attrs.evolve(built, id="other") == attrs.evolve(made, id="other")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.id = "changed"
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        del built.id
