@@ -15,13 +15,16 @@ import time
 import urllib.parse
 import xml.parsers.expat
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import xmltodict
 from simhost import SimProcess
 
 import aeopp
-from aeopp import _parse, _request
+from aeopp import _parse, _request, models
 from aeopp._constants import LIST_ELEMENTS
 
 
@@ -131,6 +134,60 @@ def _bare_json(body: bytes) -> Any:
     return json.loads(body)
 
 
+# Two floors for the JSON figures, to show what part of aeopp's cost any eager parser must pay. Both
+# trust the records blindly (all keys present, no type check, no HTML entities decoded, no quirk
+# handled, campaigns left as dicts), so neither is a usable parser: they bound from below what a
+# parser that builds these models can cost.
+_FIELDS = itemgetter(
+    "id", "name", "value", "probability", "type", "stage", "status", "campaign_id", "campaign"
+)
+_PROSPECT = itemgetter("id", "email", "first_name", "last_name", "company")
+_NO_EXTRA: dict[str, Any] = {}
+
+
+def _floor_models(body: bytes) -> Any:
+    """json.loads, then one model per record holding the raw values: nothing converted or checked."""
+    build = models.build_opportunity
+    return [
+        build(*_FIELDS(r), r["closed_at"], r["created_at"], r["updated_at"], r["prospects"], (), _NO_EXTRA)
+        for r in json.loads(body)["result"]["opportunity"]
+    ]
+
+
+def _floor_typed(body: bytes) -> Any:
+    """:func:`_floor_models` plus the conversions the models promise: Decimal, datetimes, prospects."""
+    build, prospect, when = models.build_opportunity, models.build_prospect, datetime.fromisoformat
+    out = []
+    for r in json.loads(body, parse_float=Decimal)["result"]["opportunity"]:
+        oid, name, value, probability, kind, stage, status, campaign_id, campaign = _FIELDS(r)
+        closed = r["closed_at"]
+        items = r["prospects"]["prospect"]
+        if items.__class__ is dict:
+            prospects: tuple[Any, ...] = (prospect(*_PROSPECT(items), _NO_EXTRA),)
+        else:
+            prospects = tuple([prospect(*_PROSPECT(p), _NO_EXTRA) for p in items])
+        out.append(
+            build(
+                oid,
+                name,
+                Decimal(value),
+                probability,
+                kind,
+                stage,
+                status,
+                campaign_id,
+                campaign,
+                None if closed is None else when(closed),
+                when(r["created_at"]),
+                when(r["updated_at"]),
+                prospects,
+                (),
+                _NO_EXTRA,
+            )
+        )
+    return out
+
+
 HEADERS = {"json": {"Content-Type": "application/json"}, "xml": {"Content-Type": "application/xml"}}
 
 
@@ -158,6 +215,8 @@ def parsers(wire_format: str) -> dict[str, Callable[[bytes], Any]]:
 
         out["orjson.loads (bare)"] = orjson.loads
     out["aeopp decode_envelope only"] = envelope
+    out["floor: json.loads + a model per record, raw values"] = _floor_models
+    out["floor: the same + Decimal, datetimes, prospects"] = _floor_typed
     out["aeopp parse_page"] = page
     return out
 
