@@ -281,7 +281,7 @@ def bench_cpu(args: argparse.Namespace) -> dict[str, Any]:
         }
         say(
             f"\n3. CPU per record, {fmt}: {len(pages)} recorded output=full pages, {records:,} records, "
-            f"median of {args.cpu_reps} passes (process time)"
+            f"per page the median of {args.cpu_reps} interleaved passes, summed (process time)"
         )
         table(
             ["function", "CPU s", "us/record", "records/s/core", "ratio to bare"],
@@ -536,7 +536,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="aeopp benchmarks (see benchmarks/README.md)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each aeopp measurement (median)")
     parser.add_argument("--peer-runs", type=int, default=3, help="runs of each peer export")
-    parser.add_argument("--cpu-reps", type=int, default=5, help="passes over the recorded pages")
+    parser.add_argument("--cpu-reps", type=int, default=7, help="passes over the recorded pages")
     parser.add_argument("--memory-runs", type=int, default=1, help="fresh-process walks per size and format")
     parser.add_argument("--read-ids", type=int, default=1000, help="ids read by read_many / the loop")
     parser.add_argument(
