@@ -453,7 +453,7 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
             floor = next(
-                (r for r in result["cpu"][fmt]["rows"] if r["function"].startswith("floor: the same")), None
+                (r for r in result["cpu"][fmt]["rows"] if r["function"] == aeopp_runs.TYPED_FLOOR), None
             )
             if floor is not None:
                 out.append(
