@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ._pagination import Cursor
+from ._aiohttp import AiohttpTransport
+from ._base import ClientStats
+from ._cursor import Cursor
+from ._pagination import WalkPlan, WalkStats
 from ._retry import RetryPolicy
+from ._transport import MockTransport, RawRequest, RawResponse, Transport
 from ._version import __version__
 from .auth import ApiKeyAuth, BearerAuth, SalesforceOAuth
-from .client import ClientStats, OpportunityClient, OpportunityQuery
+from .client import OpportunityClient, OpportunityQuery
 from .errors import (
     AeoppError,
     AuthenticationError,
@@ -32,6 +36,7 @@ from .models import Campaign, Opportunity, Page, Prospect, VisitorActivity
 
 __all__ = [
     "AeoppError",
+    "AiohttpTransport",
     "ApiKeyAuth",
     "AuthenticationError",
     "BearerAuth",
@@ -44,6 +49,7 @@ __all__ = [
     "DailyLimitExceeded",
     "InvalidParameter",
     "InvalidProspect",
+    "MockTransport",
     "OAuthError",
     "Opportunity",
     "OpportunityClient",
@@ -55,13 +61,34 @@ __all__ = [
     "Prospect",
     "ProspectMismatch",
     "ProtocolError",
+    "RawRequest",
+    "RawResponse",
     "RequestValidationError",
     "RetryPolicy",
     "SalesforceOAuth",
     "ServerBusy",
+    "Transport",
     "TransportError",
     "VersionMismatch",
     "VisitorActivity",
+    "WalkPlan",
+    "WalkStats",
     "WriteOutcomeUnknown",
     "__version__",
 ]
+
+# Public classes defined in private modules say they live in ``aeopp`` (reprs, tracebacks, pickles).
+for _name in (
+    "AiohttpTransport",
+    "ClientStats",
+    "Cursor",
+    "MockTransport",
+    "RawRequest",
+    "RawResponse",
+    "RetryPolicy",
+    "Transport",
+    "WalkPlan",
+    "WalkStats",
+):
+    globals()[_name].__module__ = __name__
+del _name

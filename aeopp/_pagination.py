@@ -18,14 +18,11 @@ Strategies (``sort_by="id"`` unless noted):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 import logging
 import math
-from collections.abc import Awaitable, Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -33,81 +30,27 @@ import attrs
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._concurrency import ordered_map, plain_errors
-from ._request import _tighter
-from .errors import AeoppError, PaginationStalled, RequestValidationError
-from .models import Opportunity, Page
+from ._cursor import Cursor
+from ._request import PageRequest
+from .errors import AeoppError, PaginationStalled
+from .models import Page
 
-__all__ = ["Cursor", "Fetch", "WalkPlan", "WalkStats", "run_walk"]
+__all__ = ["DONE", "Batch", "Fetch", "Item", "WalkPlan", "WalkStats", "run_walk"]
 
 log = logging.getLogger("aeopp")
 
-_CURSOR_VERSION = 1
+
+class Record(Protocol):
+    """What a walk needs of a record: its id."""
+
+    @property
+    def id(self) -> int: ...
 
 
-@attrs.frozen
-class Cursor:
-    """Where a walk stands after the last record it yielded.
+R = TypeVar("R", bound=Record)
 
-    For ``sort_by="id"`` it is that record's id (exact even mid-page, and stable while data
-    changes); for the other sorts it is the position of the next record in the sort order.
-    ``token()`` gives an opaque, versioned string to store; ``Cursor.from_token`` reads it back.
-    """
-
-    sort_by: str
-    sort_order: str
-    last_id: int | None = None
-    offset: int | None = None
-
-    def token(self) -> str:
-        data = {"v": _CURSOR_VERSION, "s": self.sort_by, "o": self.sort_order}
-        if self.last_id is not None:
-            data["id"] = self.last_id
-        if self.offset is not None:
-            data["off"] = self.offset
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def from_token(cls, token: str) -> Cursor:
-        try:
-            padded = token + "=" * (-len(token) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            if not isinstance(data, dict) or data.get("v") != _CURSOR_VERSION:
-                raise ValueError("unknown cursor version")
-            cursor = cls(
-                sort_by=str(data["s"]),
-                sort_order=str(data["o"]),
-                last_id=_opt_int(data.get("id")),
-                offset=_opt_int(data.get("off")),
-            )
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise RequestValidationError(
-                "resume", token, "a cursor from a walk (Cursor or its token())"
-            ) from None
-        return cursor
-
-
-def _opt_int(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("not an int")
-    return value
-
-
-class Fetch(Protocol):
-    """Fetch one page of the walk's query, with extra id bounds and an optional sort override."""
-
-    def __call__(
-        self,
-        *,
-        offset: int,
-        limit: int | None,
-        id_greater_than: int | None = None,
-        id_less_than: int | None = None,
-        sort_order: str | None = None,
-        sort_by: str | None = None,
-    ) -> Awaitable[Page]: ...
+#: Fetch one page of the walk's query.
+Fetch = Callable[[PageRequest], Awaitable[Page[R]]]
 
 
 @attrs.frozen
@@ -140,10 +83,10 @@ class WalkStats:
 
 
 @attrs.frozen
-class Batch:
+class Batch(Generic[R]):
     """Records for the consumer, each with the cursor position after it."""
 
-    records: Sequence[Opportunity]
+    records: Sequence[R]
     positions: Sequence[int] | None  # absolute positions (non-id sorts); None for id walks
 
 
@@ -153,14 +96,14 @@ class _Done:
 
 DONE = _Done()
 
-Item = Batch | _Done | BaseException
+Item = Batch[R] | _Done | BaseException
 
 
-class _Walk:
+class _Walk(Generic[R]):
     """One walk's state, owned by its supervisor task (never references the consumer's iterator)."""
 
     def __init__(
-        self, plan: WalkPlan, fetch: Fetch, send: MemoryObjectSendStream[Item], stats: WalkStats
+        self, plan: WalkPlan, fetch: Fetch[R], send: MemoryObjectSendStream[Item[R]], stats: WalkStats
     ) -> None:
         self.plan = plan
         self._fetch = fetch
@@ -171,14 +114,12 @@ class _Walk:
         self.remaining = plan.max_items
         self.last_id: int | None = None  # last id emitted (id walks)
         self.seen: set[int] = set()  # ids emitted (other sorts)
-        # Bounds every request carries: the caller's, tightened by a resume cursor.
-        lo, hi = plan.id_greater_than, plan.id_less_than
+        # What every request starts from: the caller's bounds, tightened by a resume cursor.
+        base = PageRequest(0, plan.page_size, plan.id_greater_than, plan.id_less_than)
         if plan.resume is not None and plan.resume.last_id is not None:
-            if self.asc:
-                lo = plan.resume.last_id if lo is None else max(lo, plan.resume.last_id)
-            else:
-                hi = plan.resume.last_id if hi is None else min(hi, plan.resume.last_id)
-        self.lo, self.hi = lo, hi
+            last = plan.resume.last_id
+            base = base.within(last, None) if self.asc else base.within(None, last)
+        self.base = base
         self.start = plan.offset
         if plan.resume is not None and plan.resume.offset is not None:
             self.start = plan.resume.offset
@@ -201,21 +142,17 @@ class _Walk:
         hi: int | None = None,
         sort_order: str | None = None,
         sort_by: str | None = None,
-    ) -> Page:
-        page = await self._fetch(
-            offset=offset,
-            limit=limit,
-            id_greater_than=_tighter(self.lo, lo, max),
-            id_less_than=_tighter(self.hi, hi, min),
-            sort_order=sort_order,
-            sort_by=sort_by,
+    ) -> Page[R]:
+        request = attrs.evolve(
+            self.base.within(lo, hi), offset=offset, limit=limit, sort_by=sort_by, sort_order=sort_order
         )
+        page = await self._fetch(request)
         self.stats.pages += 1  # pages answered (a cancelled request is not one)
         if self.stats.total_results is None:
             self.stats.total_results = page.total_results
         return page
 
-    async def emit(self, records: Sequence[Opportunity], first_position: int | None = None) -> None:
+    async def emit(self, records: Sequence[R], first_position: int | None = None) -> None:
         """Send the records the consumer hasn't had, in order, honouring ``max_items``."""
         if self.done:
             return
@@ -247,8 +184,7 @@ class _Walk:
         await self._send.send(Batch(out, positions))
 
     def interval_empty(self, lo: int | None, hi: int | None) -> bool:
-        lo, hi = _tighter(self.lo, lo, max), _tighter(self.hi, hi, min)
-        return lo is not None and hi is not None and hi - lo <= 1
+        return self.base.within(lo, hi).empty
 
     # -- keyset reads ------------------------------------------------------------------------------
 
@@ -260,7 +196,7 @@ class _Walk:
             if self.interval_empty(lo, hi):
                 return
             page = await self.fetch(0, size, lo, hi, sort_order=self.plan.sort_order, sort_by="id")
-            records = page.opportunities
+            records = page.records
             await self.emit(records)
             if len(records) < size:
                 return
@@ -275,7 +211,7 @@ class _Walk:
         plan = self.plan
         if plan.output == "mobile":
             page = await self.fetch(self.start, None)
-            await self.emit(page.opportunities, self.start)
+            await self.emit(page.records, self.start)
             return
         if self.by_id and (plan.strategy == "keyset" or plan.output == "bulk"):
             if plan.strategy == "keyset" and plan.output != "bulk" and self.start == 0:
@@ -307,14 +243,14 @@ class _Walk:
         offsets = [self.start + k * stride for k in range(1, count + 1)]
         prev_ids = [r.id for r in records]
 
-        async def get(offset: int) -> tuple[int, Page]:
+        async def get(offset: int) -> tuple[int, Page[R]]:
             return offset, await self.fetch(offset, size)
 
         async with ordered_map(get, offsets, window=plan.window) as pages:
             async for offset, page in pages:
                 if self.done:
                     return
-                records = page.opportunities
+                records = page.records
                 ids = [r.id for r in records]
                 repeated = len(ids) == size and ids == prev_ids
                 if self.by_id:
@@ -354,10 +290,10 @@ class _Walk:
         size = self.plan.page_size
         while not self.done:
             page = await self.fetch(offset, size)
-            ids = [r.id for r in page.opportunities]
+            ids = [r.id for r in page.records]
             if len(ids) == size and ids == prev_ids:
                 raise PaginationStalled(f"the page at offset {offset} repeats the previous page")
-            await self.emit(page.opportunities, offset)
+            await self.emit(page.records, offset)
             if len(ids) < size:
                 return
             prev_ids = ids
@@ -369,7 +305,7 @@ class _Walk:
         Records created after the walk began (past the last id it learnt) are not read.
         """
         size, order = self.plan.page_size, self.plan.sort_order
-        results: dict[str, Page] = {}
+        results: dict[str, Page[R]] = {}
 
         async def get(name: str, limit: int, sort_order: str) -> None:
             results[name] = await self.fetch(0, limit, sort_order=sort_order, sort_by="id")
@@ -378,9 +314,9 @@ class _Walk:
             async with anyio.create_task_group() as tg:  # the first page and the far end of the range at once
                 tg.start_soon(get, "first", size, order)
                 tg.start_soon(get, "edge", 1, _reverse(order))
-        records = results["first"].opportunities
+        records = results["first"].records
         await self.emit(records)
-        edge = results["edge"].opportunities
+        edge = results["edge"].records
         if self.done or len(records) < size or not edge:
             return
         start, stop = records[-1].id, edge[0].id
@@ -400,18 +336,18 @@ class _Walk:
         # Segment k holds the ids after cuts[k] up to and including cuts[k + 1].
         segments = [(cuts[k], cuts[k + 1] + sign) for k in range(len(cuts) - 1)]
 
-        async def read_segment(segment: tuple[int, int]) -> list[Opportunity]:
+        async def read_segment(segment: tuple[int, int]) -> list[R]:
             after, before = segment
-            out: list[Opportunity] = []
+            out: list[R] = []
             while True:
                 lo, hi = (after, before) if self.asc else (before, after)
                 if self.interval_empty(lo, hi):
                     return out
                 page = await self.fetch(0, size, lo, hi, sort_order=order, sort_by="id")
-                out.extend(page.opportunities)
-                if len(page.opportunities) < size:
+                out.extend(page.records)
+                if len(page.records) < size:
                     return out
-                newest = page.opportunities[-1].id
+                newest = page.records[-1].id
                 if not self.beyond(newest, after):
                     raise PaginationStalled(f"keyset read did not advance past id {after}")
                 after = newest
@@ -429,8 +365,8 @@ def _reverse(order: str) -> str:
 
 async def run_walk(
     plan: WalkPlan,
-    fetch: Fetch,
-    send: MemoryObjectSendStream[Item],
+    fetch: Fetch[R],
+    send: MemoryObjectSendStream[Item[R]],
     stats: WalkStats,
     scope: anyio.CancelScope,
 ) -> None:
@@ -453,6 +389,6 @@ async def run_walk(
                 await _deliver(send, exc)
 
 
-async def _deliver(send: MemoryObjectSendStream[Item], exc: BaseException) -> None:
+async def _deliver(send: MemoryObjectSendStream[Item[R]], exc: BaseException) -> None:
     with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
         await send.send(exc)

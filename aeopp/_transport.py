@@ -1,26 +1,49 @@
-"""The transport: the only module that speaks HTTP (and the only one importing the aiohttp client).
+"""The transport contract: how the client hands a request to HTTP and gets the answer back.
 
-A transport sends bytes and returns ``(status, headers, body)``; building requests and reading
-answers happen elsewhere, without I/O.
+A transport sends a :class:`RawRequest` and returns a :class:`RawResponse` (status, headers, whole
+body); building requests and reading answers happen elsewhere, without I/O. aeopp's own transport
+speaks aiohttp (``_aiohttp.AiohttpTransport``); :class:`MockTransport` answers in memory from a
+function, for unit tests of code that uses the client.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
-from typing import Any, Protocol
-from urllib.parse import urlencode
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol, runtime_checkable
 
-import aiohttp
 import attrs
 
-from ._version import __version__
-from .errors import ProtocolError, TransportError
+__all__ = ["MockTransport", "RawRequest", "RawResponse", "Transport"]
 
-__all__ = ["AiohttpTransport", "RawResponse", "Transport", "post_form_once"]
+#: Header names whose values never appear in a repr.
+_SECRET_HEADERS = frozenset({"authorization", "pardot-business-unit-id", "cookie"})
 
-USER_AGENT = f"aeopp/{__version__}"
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+def _headers_repr(headers: Mapping[str, str]) -> str:
+    shown = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
+    return repr(shown)
+
+
+def _body_repr(body: bytes) -> str:
+    return f"<{len(body)} bytes>"
+
+
+@attrs.frozen
+class RawRequest:
+    """One HTTP request, ready to send: method, full URL, headers and body.
+
+    ``operation`` says which API call it is (``read``, ``query``, ``login``, ...);
+    ``max_response_bytes`` is the largest answer the client accepts for it (a transport should stop
+    reading beyond it and raise :class:`~aeopp.ProtocolError`). The repr hides credentials.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_headers_repr)
+    body: bytes = attrs.field(default=b"", repr=_body_repr)
+    operation: str = ""
+    max_response_bytes: int | None = None
 
 
 @attrs.frozen
@@ -28,14 +51,20 @@ class RawResponse:
     """An HTTP answer: status, headers with lower-cased names, and the whole body."""
 
     status: int
-    headers: Mapping[str, str]
-    body: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes = attrs.field(default=b"", repr=_body_repr)
 
 
+@runtime_checkable
 class Transport(Protocol):
-    """What the client needs from HTTP. Implement it to plug in another HTTP library or a fake."""
+    """What the client needs from HTTP. Implement it to plug in another HTTP library or a fake.
 
-    async def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> RawResponse:
+    ``send`` returns every answer, whatever its status, without following redirects, and raises
+    :class:`~aeopp.TransportError` for network failures (``request_sent`` telling whether the
+    request may have reached the server).
+    """
+
+    async def send(self, request: RawRequest) -> RawResponse:
         """Send one request and read the whole answer."""
         ...
 
@@ -44,108 +73,42 @@ class Transport(Protocol):
         ...
 
 
-class AiohttpTransport:
-    """A :class:`Transport` over one :class:`aiohttp.ClientSession`.
+#: A MockTransport's handler: a request in, an answer (or an awaitable of one) out.
+Handler = Callable[[RawRequest], "RawResponse | Awaitable[RawResponse]"]
 
-    The session is created on :meth:`open` (inside the running loop) unless one is given, in which
-    case it belongs to the caller and is never closed here.
+
+class MockTransport:
+    """A :class:`Transport` that answers from ``handler`` in memory, for unit tests.
+
+    ``handler`` takes the :class:`RawRequest` and returns a :class:`RawResponse` (or awaits one);
+    it may raise :class:`~aeopp.TransportError` to play a network failure. Every request is kept in
+    ``requests``::
+
+        def handler(request: aeopp.RawRequest) -> aeopp.RawResponse:
+            body = b'{"@attributes": {"stat": "ok"}, "opportunity": {"id": 7, "name": "Seven"}}'
+            return aeopp.RawResponse(200, {"content-type": "application/json"}, body)
+
+        client = aeopp.OpportunityClient(auth=auth, transport=aeopp.MockTransport(handler))
     """
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession | None = None,
-        *,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        pool_size: int = 10,
-    ) -> None:
-        self._session = session
-        self._owns_session = session is None
-        self._max_response_bytes = max_response_bytes
-        self._pool_size = pool_size
-        self.loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        #: Every request sent, in order.
+        self.requests: list[RawRequest] = []
+        #: Whether the client closed it.
+        self.closed = False
 
-    async def open(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
-                timeout=aiohttp.ClientTimeout(total=None),
-                headers={"User-Agent": USER_AGENT},
-            )
+    def __repr__(self) -> str:
+        return f"<MockTransport requests={len(self.requests)} closed={self.closed}>"
+
+    async def send(self, request: RawRequest) -> RawResponse:
+        self.requests.append(request)
+        answer = self._handler(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if not isinstance(answer, RawResponse):
+            raise TypeError(f"a MockTransport handler must return a RawResponse, not {type(answer).__name__}")
+        return answer
 
     async def aclose(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
-
-    async def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> RawResponse:
-        if self._session is None:
-            raise RuntimeError("transport is not open")
-        return await _send(self._session, method, url, headers, body, self._max_response_bytes)
-
-
-async def _send(
-    session: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    max_bytes: int,
-    timeout: aiohttp.ClientTimeout | None = None,
-) -> RawResponse:
-    extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-    try:
-        async with session.request(
-            method, url, headers=dict(headers), data=body or None, allow_redirects=False, **extra
-        ) as response:
-            status = response.status
-            length = response.content_length
-            if length is not None and length > max_bytes:
-                raise ProtocolError(
-                    f"response of {length} bytes exceeds the {max_bytes}-byte cap", http_status=status
-                )
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.content.iter_chunked(256 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ProtocolError(
-                        f"response exceeds the {max_bytes}-byte cap", http_status=status, body=chunks[0]
-                    )
-                chunks.append(chunk)
-            head = {k.lower(): v for k, v in response.headers.items()}
-            return RawResponse(status, head, b"".join(chunks))
-    except aiohttp.ClientConnectorError as exc:
-        raise TransportError(f"cannot connect to {_origin(url)}: {exc.os_error}", request_sent=False) from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-        raise TransportError(
-            f"connection to {_origin(url)} lost before the answer was complete ({type(exc).__name__})",
-            request_sent=True,
-        ) from exc
-    except aiohttp.ClientResponseError as exc:
-        raise TransportError(
-            f"bad HTTP answer from {_origin(url)}: {exc.status} {exc.message}", request_sent=True
-        ) from exc
-    except aiohttp.ClientError as exc:
-        raise TransportError(f"HTTP error talking to {_origin(url)}: {exc!r}", request_sent=True) from exc
-    except asyncio.TimeoutError as exc:  # only with an aiohttp timeout (token endpoints)
-        raise TransportError(f"no answer from {_origin(url)} in time", request_sent=True) from exc
-
-
-def _origin(url: str) -> str:
-    """Scheme and host only: a URL's path and query could name an email address."""
-    head, _, rest = url.partition("://")
-    return f"{head}://{rest.split('/', 1)[0]}"
-
-
-async def post_form_once(
-    url: str, form: Mapping[str, str], *, session: aiohttp.ClientSession | None = None, timeout: float = 30.0
-) -> RawResponse:
-    """POST a form and read the answer, on ``session`` or on a short-lived one (token endpoints)."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-    body = urlencode(dict(form)).encode()
-    limit = aiohttp.ClientTimeout(total=timeout)
-    if session is not None:
-        return await _send(session, "POST", url, headers, body, DEFAULT_MAX_RESPONSE_BYTES, limit)
-    async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as own:
-        return await _send(own, "POST", url, headers, body, DEFAULT_MAX_RESPONSE_BYTES, limit)
+        self.closed = True

@@ -181,7 +181,7 @@ class SalesforceOAuth:
         return f"SalesforceOAuth(token_url={self.token_url!r}, client_id={self.client_id!r}, grant={grant})"
 
     async def __call__(self) -> str:
-        from ._transport import post_form_once
+        from ._aiohttp import post_form_once
 
         form = {"client_id": self.client_id, "client_secret": self._client_secret}
         if self._refresh_token:

@@ -535,7 +535,7 @@ async def test_adaptive_concurrency_backs_off_when_slots_are_taken() -> None:
         retry = aeopp.RetryPolicy(max_attempts=20, base_delay=0.005, max_delay=0.05)
         async with make_client(sim, retry=retry, seed=3) as client:
             ids = [o.id async for o in client.query(page_size=50)]
-            assert client.limiter.limit < 5
+            assert client.concurrency_limit < 5
         assert ids == sim.store.ids()
 
 

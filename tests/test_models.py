@@ -63,9 +63,10 @@ def test_to_dict_is_json_ready_and_complete() -> None:
         "salesforce_id": "006x",
     }
     json.dumps(OPP.to_dict())
-    page = Page(total_results=5, opportunities=(OPP,))
-    assert json.loads(json.dumps(page.to_dict())) == {"total_results": 5, "opportunities": [OPP.to_dict()]}
+    page = Page(total_results=5, records=(OPP,))
+    assert json.loads(json.dumps(page.to_dict())) == {"total_results": 5, "records": [OPP.to_dict()]}
     assert len(page) == 1
+    assert page.opportunities is page.records
 
 
 def test_every_field_appears_in_to_dict() -> None:

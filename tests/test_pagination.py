@@ -14,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aeopp._pagination import DONE, Batch, Cursor, Item, WalkPlan, WalkStats, run_walk
+from aeopp._cursor import Cursor
+from aeopp._pagination import DONE, Batch, Item, WalkPlan, WalkStats, run_walk
+from aeopp._request import PageRequest
 from aeopp.errors import PaginationStalled
 from aeopp.models import Opportunity, Page
 
@@ -72,7 +74,7 @@ class FakeServer:
         elif descending:
             rows.reverse()
         chunk = rows[offset:] if limit is None else rows[offset : offset + limit]
-        return Page(total_results=len(rows), opportunities=tuple(chunk))
+        return Page(total_results=len(rows), records=tuple(chunk))
 
 
 def plan(**overrides: object) -> WalkPlan:
@@ -98,11 +100,16 @@ async def walk(server: FakeServer, walk_plan: WalkPlan) -> tuple[list[int], Walk
     out: list[int] = []
     error: BaseException | None = None
 
-    async def fetch(**kwargs: object) -> Page:
+    async def fetch(page: PageRequest) -> Page:
         # Like the request builder: the spec's sort unless the walk overrides it.
-        kwargs["sort_by"] = kwargs.get("sort_by") or walk_plan.sort_by
-        kwargs["sort_order"] = kwargs.get("sort_order") or walk_plan.sort_order
-        return await server.fetch(**kwargs)  # type: ignore[arg-type]
+        return await server.fetch(
+            offset=page.offset,
+            limit=page.limit,
+            id_greater_than=page.id_greater_than,
+            id_less_than=page.id_less_than,
+            sort_by=page.sort_by or walk_plan.sort_by,
+            sort_order=page.sort_order or walk_plan.sort_order,
+        )
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run_walk, walk_plan, fetch, send, stats, anyio.CancelScope())
@@ -227,7 +234,7 @@ class RepeatingServer(FakeServer):
 
     async def fetch(self, **kwargs: object) -> Page:  # type: ignore[override]
         page = await super().fetch(offset=0, limit=kwargs.get("limit"))  # type: ignore[arg-type]
-        return Page(total_results=10_000, opportunities=page.opportunities)
+        return Page(total_results=10_000, records=page.records)
 
 
 @pytest.mark.parametrize("strategy", ["offset", "keyset"])

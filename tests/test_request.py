@@ -180,8 +180,8 @@ def test_url_joins_base_with_or_without_slash(base: str) -> None:
 
 
 def test_url_of_request_without_params_has_no_question_mark() -> None:
-    request = PreparedRequest(operation="read", method="GET", path="/x", params=())
-    assert request.url(BASE) == BASE + "/x"
+    request = PreparedRequest(operation="read", method="GET", object_name="opportunity", version=4, params=())
+    assert request.url(BASE) == BASE + "/api/opportunity/version/4/do/read"
 
 
 # --- login and secrets ------------------------------------------------------------------------
@@ -206,7 +206,12 @@ def test_login_puts_credentials_in_body_only_and_repr_redacts() -> None:
 
 def test_repr_redacts_api_key_anywhere() -> None:
     request = PreparedRequest(
-        operation="login", method="POST", path="/", params=(("api_key", "KEYVALUE"),), form=(("x", "y"),)
+        operation="login",
+        method="POST",
+        object_name="login",
+        version=4,
+        params=(("api_key", "KEYVALUE"),),
+        form=(("x", "y"),),
     )
     assert "KEYVALUE" not in repr(request)
 
@@ -858,14 +863,14 @@ def test_create_body_has_all_given_fields_in_order() -> None:
         status="Open",
         closed_at=dt.datetime(2024, 3, 4, 5, 6, 7),
     )
-    assert request.form == (
+    assert request.form == (  # the spec's order
         ("name", "Deal"),
         ("value", "100"),
         ("probability", "50"),
-        ("campaign_id", "9"),
         ("type", "New"),
         ("stage", "Prospecting"),
         ("status", "open"),
+        ("campaign_id", "9"),
         ("closed_at", "2024-03-04 05:06:07"),
     )
 
@@ -927,12 +932,12 @@ def test_update_validates_and_orders_fields() -> None:
     )
     assert request.path == "/api/opportunity/version/3/do/update/id/77"
     assert request.params == ()
-    assert request.form == (
-        ("campaign_id", "4"),
+    assert request.form == (  # the spec's order
         ("name", "N"),
         ("value", "1.5"),
         ("type", ""),
         ("status", "won"),
+        ("campaign_id", "4"),
         ("closed_at", "2024-01-02"),
     )
     with rejects("closed_at", "yesterday"):
