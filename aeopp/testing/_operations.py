@@ -3,6 +3,9 @@
 Each one takes a routed :class:`~._call.Call`, answers with the rendered result and fails with
 :class:`~._call.ApiError` (its code). Authentication, limits and faults came before (``_server``).
 
+Where the client's validation knowingly differs from these choices is listed, and tested on both
+sides, in ``tests/test_divergences.py`` (``DIVERGENCES``).
+
 Choices where the reference is unsure (each one a guess to revisit against the real server):
 
 * Default ``sort_by`` is ``id`` ascending; ties in any sort are broken by ascending id.
@@ -17,9 +20,11 @@ Choices where the reference is unsure (each one a guess to revisit against the r
   given ``limit`` must be a positive integer and is honoured. Other outputs: ``limit`` 1-200.
 * An empty query parameter (``limit=``) counts as absent.
 * ``output=bulk`` with no match answers ``"result": null`` (JSON) / ``<result/>`` (XML).
+* An unknown ``output`` is read as ``full``.
 * Create: missing or empty ``name``, ``value``, ``probability`` or prospect -> 13; ``campaign_id``
   is optional. Update: sending a required field empty -> 36; ``type``/``stage``/``status``/
   ``closed_at`` sent empty are cleared. ``status`` takes any string. ``value`` >= 0 with decimals.
+  Parameters that are not editable fields are ignored; an update without any answers the record.
 * A shared email picks, on create, the prospect with the latest activity (v3 and v4 alike); on
   query v4 matches every prospect with the email and v3 the lowest id. Emails match case-insensitively.
 """
