@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import IO, Any, Protocol, TextIO, cast
+from typing import IO, TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 import anyio
 import attrs
@@ -31,6 +31,9 @@ from .auth import ApiKeyAuth, BearerAuth
 from .client import OpportunityClient, OpportunityQuery
 from .errors import AeoppError, PardotError, RequestValidationError
 from .models import Opportunity
+
+if TYPE_CHECKING:
+    from .testing import SimulatorCredentials
 
 __all__ = [
     "CSV_COLUMNS",
@@ -411,19 +414,25 @@ async def _connected(args: argparse.Namespace, connection: Connection | None, bo
 
     latency = args.latency_ms / 1000.0
     if args.simulator_process:
-        child = SimulatorProcess(args.simulate, seed=args.seed, latency=latency)
-        async with (
-            child,
-            OpportunityClient(auth=child.credentials, base_url=child.base_url, **options) as client,
-        ):
-            info = SimInfo(args.simulate, latency, child.base_url, child.credentials)
-            return await body(client, args, info)
+        async with SimulatorProcess(args.simulate, seed=args.seed, latency=latency) as child:
+            return await _with_simulator(args, body, options, latency, child.base_url, child.credentials)
     async with _quiet_server_log(), PardotSimulator(args.simulate, seed=args.seed, latency=latency) as sim:
-        creds = sim.credentials
-        auth = BearerAuth(creds.access_token, creds.business_unit_id)
-        async with OpportunityClient(auth=auth, base_url=sim.base_url, **options) as client:
-            info = SimInfo(records=args.simulate, latency=latency, base_url=sim.base_url, auth=auth)
-            return await body(client, args, info)
+        return await _with_simulator(args, body, options, latency, sim.base_url, sim.credentials)
+
+
+async def _with_simulator(
+    args: argparse.Namespace,
+    body: Body,
+    options: dict[str, Any],
+    latency: float,
+    base_url: str,
+    creds: SimulatorCredentials,
+) -> int:
+    """Run ``body`` with a client of the simulator at ``base_url`` (its credentials are plain values)."""
+    auth = BearerAuth(creds.access_token, creds.business_unit_id)
+    async with OpportunityClient(auth=auth, base_url=base_url, **options) as client:
+        info = SimInfo(records=args.simulate, latency=latency, base_url=base_url, auth=auth)
+        return await body(client, args, info)
 
 
 @contextlib.asynccontextmanager

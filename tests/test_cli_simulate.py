@@ -96,7 +96,9 @@ async def test_simulator_process_serves_the_client() -> None:
 
     async with SimulatorProcess(250, seed=3) as sim:
         assert sim.base_url.startswith("http://127.0.0.1:")
-        async with aeopp.OpportunityClient(auth=sim.credentials, base_url=sim.base_url) as client:
+        creds = sim.credentials
+        auth = aeopp.BearerAuth(creds.access_token, creds.business_unit_id)
+        async with aeopp.OpportunityClient(auth=auth, base_url=sim.base_url) as client:
             ids = [o.id async for o in client.query()]
     assert len(ids) == 250
     assert ids == sorted(ids)

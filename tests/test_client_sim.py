@@ -10,10 +10,11 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import attrs
 import pytest
 
 import aeopp
-from aeopp.testing import PardotSimulator
+from aeopp.testing import PardotSimulator, SimulatorCredentials
 
 pytestmark = pytest.mark.anyio
 
@@ -604,10 +605,31 @@ async def test_legacy_login_failure_is_an_authentication_error() -> None:
         assert "wrong" not in str(info.value)
 
 
-async def test_simulator_credentials_are_a_ready_bearer_auth(sim: PardotSimulator) -> None:
-    assert isinstance(sim.credentials, aeopp.BearerAuth)
-    assert sim.credentials.access_token not in repr(sim.credentials)
-    async with aeopp.OpportunityClient(auth=sim.credentials, base_url=sim.base_url) as client:
+async def test_simulator_credentials_are_plain_values_with_a_secret_free_repr(sim: PardotSimulator) -> None:
+    creds = sim.credentials
+    assert not isinstance(creds, aeopp.BearerAuth)
+    values = creds.as_dict()
+    assert list(values) == [
+        "base_url",
+        "business_unit_id",
+        "email",
+        "access_token",
+        "password",
+        "user_key",
+        "client_id",
+        "client_secret",
+        "refresh_token",
+    ]
+    assert all(isinstance(value, str) and value for value in values.values())
+    assert SimulatorCredentials(**values) == creds
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        creds.access_token = "other"  # type: ignore[misc]
+    assert repr(creds) == (
+        f"SimulatorCredentials(base_url={creds.base_url!r}, "
+        f"business_unit_id={creds.business_unit_id!r}, email={creds.email!r})"
+    )
+    auth = aeopp.BearerAuth(creds.access_token, creds.business_unit_id)
+    async with aeopp.OpportunityClient(auth=auth, base_url=sim.base_url) as client:
         assert (await client.read(1234)).id == 1234
 
 

@@ -2,8 +2,10 @@
 
 ``PardotSimulator`` serves seeded data over real HTTP on 127.0.0.1; the pytest plugin gives a
 ``pardot_simulator`` fixture and ``aeopp simulate`` runs one from the command line. It is written
-independently of the client (it shares only plain
-constants, and builds its credentials on ``BearerAuth``), so a bug cannot hide on both sides.
+independently of the client: it imports none of the client's modules and shares only the plain
+constants of ``aeopp._constants``, so a bug cannot hide on both sides. ``sim.credentials`` is a plain
+value (a :class:`SimulatorCredentials`); build a client's auth from it with
+``aeopp.BearerAuth(creds.access_token, creds.business_unit_id)``.
 """
 
 from __future__ import annotations

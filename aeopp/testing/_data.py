@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TypeVar
@@ -24,12 +24,15 @@ from ._store import Activity, Campaign, Prospect, StoredOpportunity
 __all__ = ["EXAMPLE_ID", "generate"]
 
 T = TypeVar("T")
+#: A source of floats in [0, 1): ``random.Random(seed).random``.
+Rand = Callable[[], float]
 
 UTC = timezone.utc
 #: The id the official examples read, update and delete.
 EXAMPLE_ID = 1234
 _START = int(datetime(2019, 1, 1, tzinfo=UTC).timestamp())
 _END = int(datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+_SPAN = _END - _START
 
 _CAMPAIGNS = (
     "Google Buyer's Guide Campaign",
@@ -80,100 +83,77 @@ def generate(n: int, seed: int = 0) -> tuple[list[StoredOpportunity], list[Prosp
 
 
 def _generate(n: int, seed: int) -> tuple[list[StoredOpportunity], list[Prospect], list[Campaign]]:
+    # One stream of draws, in this order: prospects, ids, then each opportunity in turn. Changing
+    # the order (or the number) of draws anywhere changes every seed's data.
     rng = random.Random(seed)
-    rand = rng.random
-
-    # random.choice/randrange are exact but slow; floats are plenty for test data.
-    def choice(seq: Sequence[T]) -> T:
-        return seq[int(rand() * len(seq))]
-
-    def randrange(start: int, stop: int) -> int:
-        return start + int(rand() * (stop - start))
-
-    fromts = datetime.fromtimestamp
-
     campaigns = [Campaign(id=i + 1, name=name) for i, name in enumerate(_CAMPAIGNS)]
-    n_prospects = max(6, n // 2)
+    prospects = _prospects(rng.random, max(6, n // 2))
+    ids = _ids(rng, n, 1000)
+    return _opportunities(rng.random, ids, prospects, campaigns), prospects, campaigns
+
+
+# random.choice/randrange are exact but slow; floats are plenty for test data.
+def _choice(rand: Rand, seq: Sequence[T]) -> T:
+    return seq[int(rand() * len(seq))]
+
+
+def _randrange(rand: Rand, start: int, stop: int) -> int:
+    return start + int(rand() * (stop - start))
+
+
+def _prospects(rand: Rand, count: int) -> list[Prospect]:
     prospects: list[Prospect] = []
     pid = 10
-    for i in range(n_prospects):
-        pid += choice((1, 1, 2, 3))
-        first, last = choice(_FIRST), choice(_LAST)
-        if i == 0 or i == 3:
-            email, first, last = "jdoe@company.com", "John", "Doe"
-        elif i % 7 == 1:
-            email = f"{first.lower()}+crm{i}@{choice(_DOMAINS)}"
-        else:
-            email = f"{last.lower().replace(chr(39), '')}.{i}@{choice(_DOMAINS)}"
+    for i in range(count):
+        pid += _choice(rand, (1, 1, 2, 3))
+        email, first, last = _person(rand, i)
         prospects.append(
             Prospect(
                 id=pid,
                 email=email,
                 first_name=first,
                 last_name=last,
-                company=choice(_COMPANIES) if rand() < 0.9 else None,
-                last_activity_at=fromts(randrange(_START, _END), UTC),
+                company=_choice(rand, _COMPANIES) if rand() < 0.9 else None,
+                last_activity_at=datetime.fromtimestamp(_randrange(rand, _START, _END), UTC),
             )
         )
+    return prospects
 
-    ids = _ids(rng, n, 1000)
+
+def _person(rand: Rand, i: int) -> tuple[str, str, str]:
+    """Email, first and last name of the ``i``-th prospect (two share ``jdoe@company.com``)."""
+    first, last = _choice(rand, _FIRST), _choice(rand, _LAST)
+    if i == 0 or i == 3:
+        return "jdoe@company.com", "John", "Doe"
+    if i % 7 == 1:
+        return f"{first.lower()}+crm{i}@{_choice(rand, _DOMAINS)}", first, last
+    return f"{last.lower().replace(chr(39), '')}.{i}@{_choice(rand, _DOMAINS)}", first, last
+
+
+def _opportunities(
+    rand: Rand, ids: list[int], prospects: list[Prospect], campaigns: list[Campaign]
+) -> list[StoredOpportunity]:
+    fromts = datetime.fromtimestamp
     opportunities: list[StoredOpportunity] = []
-    created_list: list[int] = []
+    created_seconds: list[int] = []
     activity_id = 5000
-    span = _END - _START
     for k, oid in enumerate(ids):
-        # Some records share an earlier record's created_at exactly (tie-breaks matter).
-        created_s = choice(created_list) if created_list and rand() < 0.06 else _START + int(rand() * span)
-        created_list.append(created_s)
+        created_s = _created_seconds(rand, created_seconds)
+        created_seconds.append(created_s)
         created = fromts(created_s, UTC)
-        updated = fromts(created_s + (randrange(0, 90 * 86400) if rand() < 0.7 else 0), UTC)
-        if k == 0:
-            probability = 0
-        elif k == 1:
-            probability = 100
-        else:
-            probability = randrange(0, 101) if rand() < 0.5 else choice((0, 10, 25, 50, 70, 90, 100))
-        r = rand()
-        if k % 5 == 4:
-            value = Decimal(randrange(0, 10_000_000)) / 100
-        elif r < 0.03:
-            value = Decimal(0)
-        else:
-            value = Decimal(randrange(1, 500) * 100)
-        r = rand()
-        status = "won" if r < 0.25 else "lost" if r < 0.45 else "open" if r < 0.9 else None
-        company = choice(_COMPANIES)
-        r = rand()
-        if k == 2 or r < 0.02:
-            name = choice(("2024", "1999", "42"))
-        elif k == 3:
-            name = "007"
-        else:
-            name = f"{company} {choice(_NAME_SUFFIXES)}"
-        p1 = choice(prospects)
-        if rand() < 0.1:
-            p2 = choice(prospects)
-            pids: tuple[int, ...] = (p1.id,) if p2.id == p1.id else (p1.id, p2.id)
-        else:
-            pids = (p1.id,)
-        closed = None
-        acts = [Activity(activity_id + 1, p1.id, oid, 8, _TYPE_NAMES[8], created)]
-        activity_id += 1
-        if len(pids) > 1:
-            activity_id += 1
-            acts.append(Activity(activity_id, pids[1], oid, 19, _TYPE_NAMES[19], created))
-        if status in ("won", "lost"):
-            closed = fromts(created_s + randrange(3600, 60 * 86400), UTC)
+        updated = fromts(created_s + (_randrange(rand, 0, 90 * 86400) if rand() < 0.7 else 0), UTC)
+        probability = _probability(rand, k)
+        value = _value(rand, k)
+        status = _status(rand)
+        name = _name(rand, k)
+        pids = _prospect_ids(rand, prospects)
+        closed = (
+            fromts(created_s + _randrange(rand, 3600, 60 * 86400), UTC) if status in ("won", "lost") else None
+        )
+        if closed is not None:
             updated = max(updated, closed)
-            if rand() < 0.15:
-                activity_id += 1
-                acts.append(Activity(activity_id, p1.id, oid, 18, _TYPE_NAMES[18], closed))
-            activity_id += 1
-            t = 9 if status == "won" else 10
-            acts.append(Activity(activity_id, p1.id, oid, t, _TYPE_NAMES[t], closed))
-        elif rand() < 0.05:
-            activity_id += 1
-            acts.append(Activity(activity_id, p1.id, oid, 38, _TYPE_NAMES[38], updated))
+        acts = _activities(rand, activity_id + 1, oid, pids, status, created, closed, updated)
+        activity_id += len(acts)
         opportunities.append(
             StoredOpportunity(
                 id=oid,
@@ -183,12 +163,88 @@ def _generate(n: int, seed: int) -> tuple[list[StoredOpportunity], list[Prospect
                 created_at=created,
                 updated_at=updated,
                 campaign_id=campaigns[k % len(campaigns)].id if rand() < 0.95 else None,
-                type=choice(_TYPES),
-                stage=choice(_STAGES),
+                type=_choice(rand, _TYPES),
+                stage=_choice(rand, _STAGES),
                 status=status,
                 closed_at=closed,
                 prospect_ids=pids,
-                activities=tuple(acts),
+                activities=acts,
             )
         )
-    return opportunities, prospects, campaigns
+    return opportunities
+
+
+def _created_seconds(rand: Rand, earlier: list[int]) -> int:
+    """A creation time in seconds; some records share an earlier one exactly (tie-breaks matter)."""
+    return _choice(rand, earlier) if earlier and rand() < 0.06 else _START + int(rand() * _SPAN)
+
+
+def _probability(rand: Rand, k: int) -> int:
+    """0 and 100 for the first two records, then any 0-100 or a round figure."""
+    if k == 0:
+        return 0
+    if k == 1:
+        return 100
+    return _randrange(rand, 0, 101) if rand() < 0.5 else _choice(rand, (0, 10, 25, 50, 70, 90, 100))
+
+
+def _value(rand: Rand, k: int) -> Decimal:
+    """Every fifth record a value with cents; else hundreds, or now and then zero."""
+    r = rand()  # drawn for every record, decimal ones too
+    if k % 5 == 4:
+        return Decimal(_randrange(rand, 0, 10_000_000)) / 100
+    if r < 0.03:
+        return Decimal(0)
+    return Decimal(_randrange(rand, 1, 500) * 100)
+
+
+def _status(rand: Rand) -> str | None:
+    r = rand()
+    return "won" if r < 0.25 else "lost" if r < 0.45 else "open" if r < 0.9 else None
+
+
+def _name(rand: Rand, k: int) -> str:
+    """A company and a suffix; some purely numeric names, and "007" (a leading zero)."""
+    company = _choice(rand, _COMPANIES)  # drawn for every record, numeric names too
+    r = rand()
+    if k == 2 or r < 0.02:
+        return _choice(rand, ("2024", "1999", "42"))
+    if k == 3:
+        return "007"
+    return f"{company} {_choice(rand, _NAME_SUFFIXES)}"
+
+
+def _prospect_ids(rand: Rand, prospects: list[Prospect]) -> tuple[int, ...]:
+    """One prospect; one record in ten is linked to a second one (often a different one)."""
+    first = _choice(rand, prospects)
+    if rand() < 0.1:
+        second = _choice(rand, prospects)
+        return (first.id,) if second.id == first.id else (first.id, second.id)
+    return (first.id,)
+
+
+def _activities(
+    rand: Rand,
+    first_id: int,
+    oid: int,
+    pids: tuple[int, ...],
+    status: str | None,
+    created: datetime,
+    closed: datetime | None,
+    updated: datetime,
+) -> tuple[Activity, ...]:
+    """The opportunity's history, numbered from ``first_id``: created (8), linked (19), then
+    reopened (18) and won or lost (9, 10) if closed, else now and then unlinked (38)."""
+    events: list[tuple[int, int, datetime]] = [(pids[0], 8, created)]
+    if len(pids) > 1:
+        events.append((pids[1], 19, created))
+    if closed is not None:
+        if rand() < 0.15:
+            events.append((pids[0], 18, closed))
+        events.append((pids[0], 9 if status == "won" else 10, closed))
+    elif rand() < 0.05:
+        events.append((pids[0], 38, updated))
+    return tuple(
+        Activity(first_id + i, prospect_id, oid, type_, _TYPE_NAMES[type_], at)
+        for i, (prospect_id, type_, at) in enumerate(events)
+    )

@@ -22,7 +22,8 @@ __all__ = ["SimulatorProcess"]
 class SimulatorProcess:
     """``aeopp simulate`` in a child process: ``async with SimulatorProcess(20_000, latency=0.05) as sim``.
 
-    Gives ``base_url`` and ``credentials`` (a ready ``BearerAuth``) like :class:`PardotSimulator`;
+    Gives ``base_url`` and ``credentials`` (plain values: build the client's auth from them, e.g.
+    ``aeopp.BearerAuth(creds.access_token, creds.business_unit_id)``) like :class:`PardotSimulator`;
     its store and stats live in the child and are not reachable from here. Records are rendered
     before the first request (``warm``), so every walk costs the server the same.
     """

@@ -10,6 +10,7 @@ from typing import Literal
 from aiohttp import web
 
 from ._data import generate
+from ._oauth import new_access_token
 from ._server import Server
 from ._state import AuthMode, Fault, SimulatorCredentials, SimulatorSettings, SimulatorStats
 from ._store import OpportunityStore
@@ -185,9 +186,7 @@ class PardotSimulator:
 
     def issue_token(self) -> str:
         """A new valid bearer token (as if the OAuth endpoint had issued it)."""
-        import secrets
-
-        token = "00DSIM0000000001!" + secrets.token_urlsafe(48)
+        token = new_access_token()
         self._server.register_token(token)
         return token
 

@@ -9,8 +9,6 @@ from typing import Literal
 
 import attrs
 
-from ..auth import BearerAuth
-
 __all__ = ["Fault", "SimulatorCredentials", "SimulatorSettings", "SimulatorStats"]
 
 AuthMode = Literal["bearer", "apikey", "none"]
@@ -90,42 +88,25 @@ class SimulatorStats:
         self.max_in_flight = self.in_flight
 
 
-class SimulatorCredentials(BearerAuth):
-    """Everything a client needs to talk to the simulator; secrets are left out of the repr.
+@attrs.frozen(kw_only=True)
+class SimulatorCredentials:
+    """Everything a client needs to talk to the simulator: plain values; the repr shows no secret.
 
-    It *is* a ready :class:`aeopp.BearerAuth` (the simulator's token and business unit), so
-    ``OpportunityClient(auth=sim.credentials, base_url=sim.base_url)`` just works; the raw values
-    are attributes too, for other clients and for the legacy and OAuth flows.
+    Build the client's auth from them, e.g.
+    ``aeopp.BearerAuth(creds.access_token, creds.business_unit_id)``; the legacy (``email``,
+    ``password``, ``user_key``) and OAuth (``client_id``, ``client_secret``, ``refresh_token``,
+    :attr:`token_url`) values are here too, for the other flows and for other clients.
     """
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        business_unit_id: str,
-        email: str,
-        access_token: str,
-        password: str,
-        user_key: str,
-        client_id: str,
-        client_secret: str,
-        refresh_token: str,
-    ) -> None:
-        super().__init__(access_token=access_token, business_unit_id=business_unit_id)
-        self.base_url = base_url
-        self.email = email
-        self.access_token = access_token
-        self.password = password
-        self.user_key = user_key
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.refresh_token = refresh_token
-
-    def __repr__(self) -> str:
-        return (
-            f"SimulatorCredentials(base_url={self.base_url!r}, business_unit_id={self.business_unit_id!r}, "
-            f"email={self.email!r}, secrets=<redacted>)"
-        )
+    base_url: str
+    business_unit_id: str
+    email: str
+    access_token: str = attrs.field(repr=False)
+    password: str = attrs.field(repr=False)
+    user_key: str = attrs.field(repr=False)
+    client_id: str = attrs.field(repr=False)
+    client_secret: str = attrs.field(repr=False)
+    refresh_token: str = attrs.field(repr=False)
 
     @property
     def token_url(self) -> str:
@@ -134,9 +115,7 @@ class SimulatorCredentials(BearerAuth):
 
     def as_dict(self) -> dict[str, str]:
         """Every value, secrets included (for handing them to another process)."""
-        names: tuple[str, ...] = ("base_url", "business_unit_id", "email", "access_token", "password")
-        names += ("user_key", "client_id", "client_secret", "refresh_token")
-        return {name: getattr(self, name) for name in names}
+        return attrs.asdict(self)
 
 
 @attrs.define
