@@ -41,7 +41,7 @@ class OpportunityClient(BaseClient):
     flight (Pardot allows five per business unit).
     """
 
-    spec = OPPORTUNITY
+    _spec = OPPORTUNITY
 
     # -- parsing --------------------------------------------------------------------------------
 

@@ -46,7 +46,6 @@ from .._constants import (
     MAX_LIMIT,
     OUTPUTS,
     PROSPECT_EMAIL_MAX_LENGTH,
-    QUERY_FILTERS,
     SORT_FIELDS,
     SORT_ORDERS,
 )
@@ -56,7 +55,21 @@ from ._render import Renderer
 from ._state import SimulatorSettings
 from ._store import OpportunityStore, Prospect, StoredOpportunity
 
-__all__ = ["Operations"]
+__all__ = ["FILTERS", "Operations"]
+
+#: The query filters this server implements (Pardot's names; ref §6.1).
+FILTERS = (
+    "created_after",
+    "created_before",
+    "id_greater_than",
+    "id_less_than",
+    "probability_greater_than",
+    "probability_less_than",
+    "prospect_email",
+    "prospect_id",
+    "value_greater_than",
+    "value_less_than",
+)
 
 UTC = timezone.utc
 #: Query parameters that are not filters (they never make code 5 on their own).
@@ -144,7 +157,7 @@ class Operations:
     def _query(self, call: Call, output: str) -> web.Response:
         p = {k: v for k, v in call.params.items() if v != ""}
         others = [k for k in p if k not in QUERY_CONTROLS]
-        if others and not any(k in QUERY_FILTERS for k in others):
+        if others and not any(k in FILTERS for k in others):
             raise ApiError(5)
         mobile = output == "mobile"
         limit: int | None = MAX_LIMIT
