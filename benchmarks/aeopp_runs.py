@@ -25,7 +25,6 @@ from simhost import SimProcess
 
 import aeopp
 from aeopp import _parse, _request, models
-from aeopp._constants import LIST_ELEMENTS
 
 
 def client(
@@ -127,7 +126,7 @@ def _bare_xml(body: bytes) -> Any:
 
 
 def _bare_xml_same_options(body: bytes) -> Any:
-    return xmltodict.parse(body, disable_entities=True, force_list=LIST_ELEMENTS)
+    return xmltodict.parse(body, disable_entities=True, force_list=("opportunity", "prospect", "visitor_activity"))
 
 
 def _bare_json(body: bytes) -> Any:
@@ -149,7 +148,7 @@ TYPED_FLOOR = "floor: the same + Decimal, datetimes, prospects"
 
 def _floor_models(body: bytes) -> Any:
     """json.loads, then one model per record holding the raw values: nothing converted or checked."""
-    build = models.build_opportunity
+    build = models.Opportunity
     return [
         build(*_FIELDS(r), r["closed_at"], r["created_at"], r["updated_at"], r["prospects"], (), _NO_EXTRA)
         for r in json.loads(body)["result"]["opportunity"]
@@ -158,7 +157,7 @@ def _floor_models(body: bytes) -> Any:
 
 def _floor_typed(body: bytes) -> Any:
     """:func:`_floor_models` plus the conversions the models promise: Decimal, datetimes, prospects."""
-    build, prospect, when = models.build_opportunity, models.build_prospect, datetime.fromisoformat
+    build, prospect, when = models.Opportunity, models.Prospect, datetime.fromisoformat
     out = []
     for r in json.loads(body, parse_float=Decimal)["result"]["opportunity"]:
         oid, name, value, probability, kind, stage, status, campaign_id, campaign = _FIELDS(r)
