@@ -290,7 +290,14 @@ class BaseClient:
                 return result
             if isinstance(error, PardotError):
                 self.stats.errors_by_code[error.code] = self.stats.errors_by_code.get(error.code, 0) + 1
-            step = decide(state, error, generation=generation, rng=self._rng, retry_after=retry_after)
+            step = decide(
+                state,
+                error,
+                generation=generation,
+                rng=self._rng,
+                retry_after=retry_after,
+                current_generation=self.auth.generation,
+            )
             if isinstance(step, Retry):
                 if isinstance(error, ConcurrencyLimitExceeded):
                     self._limiter.too_many()

@@ -17,8 +17,12 @@ from .errors import AeoppError, TransportError, VersionMismatch, WriteOutcomeUnk
 
 __all__ = ["MAX_RENEWALS", "CallState", "GiveUp", "Renew", "Retry", "Step", "SwitchVersion", "decide"]
 
-#: Credential renewals one call may ask for before an auth failure is final.
-MAX_RENEWALS = 1
+#: Credential renewals one call may ask for (its rejected token being the current one) before an
+#: auth failure is final.
+MAX_RENEWALS = 3
+#: Replays one call may make after its token was rejected but already replaced by another task's
+#: renewal (no new renewal needed: the call just uses the newer token).
+MAX_STALE_REPLAYS = 10
 
 
 @attrs.frozen
@@ -68,6 +72,7 @@ class CallState:
     attempts: int = 1
     waited: float = 0.0
     renewals: int = 0
+    stale_replays: int = 0
     switched: bool = False
 
 
@@ -78,11 +83,18 @@ def decide(
     generation: int,
     rng: random.Random,
     retry_after: float | None = None,
+    current_generation: int | None = None,
 ) -> Step:
     """The step after ``error`` ended an attempt; updates ``state`` for the next one.
 
-    ``generation`` is the generation of the credentials the failed attempt used; ``retry_after``
-    the server's ``Retry-After``, in seconds, if it sent one.
+    ``generation`` is the generation of the credentials the failed attempt used and
+    ``current_generation`` the credentials' generation now (newer when another task renewed them
+    meanwhile); ``retry_after`` the server's ``Retry-After``, in seconds, if it sent one.
+
+    An auth failure with credentials that were already replaced is replayed with the newer ones
+    (up to ``MAX_STALE_REPLAYS``); one with the current credentials renews them, up to
+    ``MAX_RENEWALS`` times per call. Renewal itself is single-flight (``auth``), so concurrent
+    failures cost one renewal.
     """
     action = classify(error, idempotent=state.idempotent, legacy_auth=state.legacy_auth)
     policy = state.policy
@@ -92,9 +104,14 @@ def decide(
             state.attempts += 1
             state.waited += delay
             return Retry(delay)
-    elif action is Action.REFRESH and state.renewals < MAX_RENEWALS:
-        state.renewals += 1
-        return Renew(generation)
+    elif action is Action.REFRESH:
+        stale = current_generation is not None and generation < current_generation
+        if stale and state.stale_replays < MAX_STALE_REPLAYS:
+            state.stale_replays += 1
+            return Renew(generation)
+        if not stale and state.renewals < MAX_RENEWALS:
+            state.renewals += 1
+            return Renew(generation)
     elif action is Action.SWITCH_VERSION and not state.switched and isinstance(error, VersionMismatch):
         state.switched = True
         return SwitchVersion(4 if error.code == 88 else 3)

@@ -66,6 +66,11 @@ class BearerAuth:
         #: How many times a new token was fetched from the provider.
         self.renewals = 0
 
+    @property
+    def generation(self) -> int:
+        """How many times the token was renewed (a request's headers name the generation they carry)."""
+        return self._generation
+
     def __repr__(self) -> str:
         source = "provider" if self._provider is not None else "static"
         return f"BearerAuth(business_unit_id={self.business_unit_id!r}, access_token=<{source}, redacted>)"
@@ -120,6 +125,11 @@ class ApiKeyAuth:
         self.account_version: int | None = None
         #: How many logins were made.
         self.logins = 0
+
+    @property
+    def generation(self) -> int:
+        """How many times the api key was renewed by a login."""
+        return self._generation
 
     def __repr__(self) -> str:
         return f"ApiKeyAuth(email={self.email!r}, password=<redacted>, user_key=<redacted>)"

@@ -126,7 +126,9 @@ def _bare_xml(body: bytes) -> Any:
 
 
 def _bare_xml_same_options(body: bytes) -> Any:
-    return xmltodict.parse(body, disable_entities=True, force_list=("opportunity", "prospect", "visitor_activity"))
+    return xmltodict.parse(
+        body, disable_entities=True, force_list=("opportunity", "prospect", "visitor_activity")
+    )
 
 
 def _bare_json(body: bytes) -> Any:

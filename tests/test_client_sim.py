@@ -653,3 +653,25 @@ async def test_no_secret_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> N
     assert api_key
     for secret in (creds.password, creds.user_key, creds.access_token, creds.client_secret, api_key):
         assert secret not in text
+
+
+@pytest.mark.parametrize("uses", [2, 5])
+async def test_walks_survive_tokens_replaced_every_few_uses(uses: int) -> None:
+    """The server replaces the token after ``uses`` requests while five are in flight: every walk
+    finishes, and the provider is asked about once per expiry (single flight across the tasks)."""
+    async with PardotSimulator(opportunities=3000, seed=2, latency=0.002) as sim:
+        sim.settings.token_expires_after_requests = uses
+        for _ in range(3):
+            provided = 0
+
+            async def provider() -> str:
+                nonlocal provided
+                provided += 1
+                return sim.issue_token()
+
+            auth = aeopp.BearerAuth(provider, sim.credentials.business_unit_id)
+            async with aeopp.OpportunityClient(auth=auth, base_url=sim.base_url) as client:
+                ids = [o.id async for o in client.query()]
+            assert ids == sim.store.ids()
+            answered = client.stats.requests - sum(client.stats.errors_by_code.values())
+            assert provided <= answered / uses + 2

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeopp._decide import MAX_RENEWALS, CallState, GiveUp, Renew, Retry, SwitchVersion, decide
+from aeopp._decide import (
+    MAX_RENEWALS,
+    MAX_STALE_REPLAYS,
+    CallState,
+    GiveUp,
+    Renew,
+    Retry,
+    SwitchVersion,
+    decide,
+)
 from aeopp._retry import RetryPolicy
 from aeopp.errors import (
     AeoppError,
@@ -144,3 +153,26 @@ def test_every_call_ends_within_its_bounds(codes: list[int], legacy: bool) -> No
     assert renewals <= MAX_RENEWALS
     assert switches <= 1
     assert s.waited <= POLICY.budget
+
+
+def test_a_token_already_replaced_by_another_task_is_replayed_without_counting_a_renewal() -> None:
+    s = state()
+    for _ in range(8):  # each time, another task had already renewed the rejected token
+        assert step_with_current(s, error_for_code(184, "expired"), generation=1, current=2) == Renew(1)
+    assert s.renewals == 0
+    for n in range(MAX_RENEWALS):  # the current token rejected: a real renewal each time
+        assert step_with_current(s, error_for_code(184, "expired"), generation=2 + n, current=2 + n) == Renew(
+            2 + n
+        )
+    assert isinstance(step_with_current(s, error_for_code(184, "expired"), generation=9, current=9), GiveUp)
+
+
+def test_stale_replays_are_bounded_too() -> None:
+    s = state()
+    steps = [step_with_current(s, error_for_code(184, "x"), generation=1, current=5) for _ in range(20)]
+    assert isinstance(steps[-1], GiveUp)
+    assert sum(isinstance(x, Renew) for x in steps) == MAX_STALE_REPLAYS
+
+
+def step_with_current(s: CallState, error: AeoppError, *, generation: int, current: int) -> object:
+    return decide(s, error, generation=generation, current_generation=current, rng=random.Random(1))
