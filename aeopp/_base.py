@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import random
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -26,6 +27,7 @@ from . import _parse, _request
 from ._aiohttp import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport
 from ._concurrency import AdaptiveLimiter
 from ._constants import MAX_CONCURRENT_REQUESTS
+from ._coordinator import Coordinator
 from ._decide import CallState, GiveUp, Renew, Retry, SwitchVersion, decide
 from ._retry import RetryPolicy, parse_retry_after
 from ._transport import RawRequest, RawResponse, Transport
@@ -34,6 +36,7 @@ from .errors import (
     AeoppError,
     ClientStateError,
     ConcurrencyLimitExceeded,
+    DailyLimitExceeded,
     PardotError,
     RequestValidationError,
     TransportError,
@@ -111,6 +114,7 @@ class BaseClient:
         timezone: tzinfo | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         seed: int | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         if not isinstance(auth, BearerAuth | ApiKeyAuth):
             raise RequestValidationError("auth", type(auth).__name__, "a BearerAuth or an ApiKeyAuth")
@@ -129,7 +133,13 @@ class BaseClient:
             )
         if transport is not None and not isinstance(transport, Transport):
             raise RequestValidationError("transport", type(transport).__name__, "an aeopp.Transport")
+        if coordinator is not None and not isinstance(coordinator, Coordinator):
+            raise RequestValidationError(
+                "coordinator", type(coordinator).__name__, "an aeopp.RedisCoordinator"
+            )
         self.auth = auth
+        #: Limits shared with other clients and processes (never closed by the client).
+        self.coordinator = coordinator
         self.timeout = float(timeout)
         self.retry = retry or RetryPolicy()
         self.timezone = timezone
@@ -157,6 +167,12 @@ class BaseClient:
     def version(self) -> int:
         """The API version in use (it changes once if the server answers 88 or 89)."""
         return self._version
+
+    @property
+    def business_unit(self) -> str:
+        """What Pardot's limits belong to: the business unit id (the login email with legacy keys)."""
+        auth = self.auth
+        return auth.business_unit_id if isinstance(auth, BearerAuth) else f"legacy:{auth.email}"
 
     @property
     def concurrency_limit(self) -> int:
@@ -250,7 +266,8 @@ class BaseClient:
             operation=prepared.operation,
             max_response_bytes=self._max_response_bytes,
         )
-        async with self._limiter.slot():
+        # Slots first (this client's, then the business unit's): time queued is no attempt time.
+        async with self._limiter.slot(), self._shared_slot():
             self.stats.requests += 1
             try:
                 with anyio.fail_after(self.timeout):
@@ -259,6 +276,11 @@ class BaseClient:
                 raise TransportError(
                     f"no answer within {self.timeout:g} s ({prepared.operation})", request_sent=True
                 ) from None
+
+    def _shared_slot(self) -> AbstractAsyncContextManager[object]:
+        if self.coordinator is None:
+            return nullcontext()
+        return self.coordinator.slot(self.business_unit)
 
     async def _call(self, prepared: _request.PreparedRequest, parse: Callable[[RawResponse], T]) -> T:
         """Send ``prepared`` (built once, for the current version), retrying as :func:`decide` says."""
@@ -274,6 +296,8 @@ class BaseClient:
             retry_after: float | None = None
             generation = -1
             try:
+                if self.coordinator is not None:
+                    await self.coordinator.admit(self.business_unit)
                 auth_headers, generation = await self.auth.headers(self._login)
                 raw = await self._send(prepared, auth_headers)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
@@ -290,6 +314,8 @@ class BaseClient:
                 return result
             if isinstance(error, PardotError):
                 self.stats.errors_by_code[error.code] = self.stats.errors_by_code.get(error.code, 0) + 1
+            if isinstance(error, DailyLimitExceeded) and error.http_status is not None and self.coordinator:
+                await self.coordinator.daily_limit_reached(self.business_unit)
             step = decide(
                 state,
                 error,

@@ -20,6 +20,7 @@ FLOORS: dict[str, int] = {
     "_convert": 0,
     "_transport": 0,
     "_concurrency": 0,
+    "_coordinator": 0,
     # scalar rules both ways, cursors, retry policy, envelopes
     "_validate": 1,
     "_cursor": 1,
