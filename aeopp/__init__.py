@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._aiohttp import AiohttpTransport
 from ._base import ClientStats
+from ._config import SizeLimits
 from ._cursor import Cursor
 from ._pagination import WalkPlan, WalkStats
 from ._retry import RetryPolicy
@@ -67,6 +68,7 @@ __all__ = [
     "RetryPolicy",
     "SalesforceOAuth",
     "ServerBusy",
+    "SizeLimits",
     "Transport",
     "TransportError",
     "VersionMismatch",
@@ -86,6 +88,7 @@ for _name in (
     "RawRequest",
     "RawResponse",
     "RetryPolicy",
+    "SizeLimits",
     "Transport",
     "WalkPlan",
     "WalkStats",

@@ -73,6 +73,7 @@ class AiohttpTransport:
             request.headers,
             request.body,
             self._max_response_bytes if cap is None else min(cap, self._max_response_bytes),
+            operation=request.operation or "the request",
         )
 
 
@@ -84,6 +85,7 @@ async def _send(
     body: bytes,
     max_bytes: int,
     timeout: aiohttp.ClientTimeout | None = None,
+    operation: str = "the request",
 ) -> RawResponse:
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     try:
@@ -94,7 +96,8 @@ async def _send(
             length = response.content_length
             if length is not None and length > max_bytes:
                 raise ProtocolError(
-                    f"response of {length} bytes exceeds the {max_bytes}-byte cap", http_status=status
+                    f"the answer to {operation} ({length:,} bytes) exceeds the {max_bytes:,}-byte cap",
+                    http_status=status,
                 )
             chunks: list[bytes] = []
             size = 0
@@ -102,7 +105,9 @@ async def _send(
                 size += len(chunk)
                 if size > max_bytes:
                     raise ProtocolError(
-                        f"response exceeds the {max_bytes}-byte cap", http_status=status, body=chunks[0]
+                        f"the answer to {operation} exceeds the {max_bytes:,}-byte cap",
+                        http_status=status,
+                        body=chunks[0] if chunks else chunk,
                     )
                 chunks.append(chunk)
             head = {k.lower(): v for k, v in response.headers.items()}
@@ -115,9 +120,10 @@ async def _send(
             request_sent=True,
         ) from exc
     except aiohttp.ClientResponseError as exc:
-        raise TransportError(
-            f"bad HTTP answer from {_origin(url)}: {exc.status} {exc.message}", request_sent=True
-        ) from exc
+        # An answer that breaks HTTP itself (a bad status line, headers too long or too many): it
+        # would break the same way again, so it is a ProtocolError, never retried.
+        reason = str(exc.message).strip().splitlines()[0][:120] if exc.message else type(exc).__name__
+        raise ProtocolError(f"malformed HTTP answer from {_origin(url)}: {reason}") from exc
     except aiohttp.ClientError as exc:
         raise TransportError(f"HTTP error talking to {_origin(url)}: {exc!r}", request_sent=True) from exc
     except asyncio.TimeoutError as exc:  # only with an aiohttp timeout (token endpoints)

@@ -24,8 +24,9 @@ import anyio.abc
 import attrs
 
 from . import _parse, _request
-from ._aiohttp import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport
+from ._aiohttp import AiohttpTransport
 from ._concurrency import AdaptiveLimiter
+from ._config import SizeLimits
 from ._constants import MAX_CONCURRENT_REQUESTS
 from ._coordinator import Coordinator
 from ._decide import CallState, GiveUp, Renew, Retry, SwitchVersion, decide
@@ -38,6 +39,7 @@ from .errors import (
     ConcurrencyLimitExceeded,
     DailyLimitExceeded,
     PardotError,
+    ProtocolError,
     RequestValidationError,
     TransportError,
 )
@@ -73,12 +75,31 @@ class ClientStats:
     errors_by_code: dict[int, int] = attrs.field(factory=dict)
 
 
+_BASE_URL_ALLOWED = "an https URL such as https://pi.pardot.com (plain http only for loopback hosts)"
+
+
 def check_base_url(base_url: object) -> str:
-    """``base_url`` without its trailing slash: https, or plain http for a loopback host."""
+    """``base_url`` without its trailing slash: https, or plain http for a loopback host; no
+    ``user:password@``, query string or fragment (refused without echoing a password)."""
     if not isinstance(base_url, str):
-        raise RequestValidationError("base_url", base_url, "an https URL such as https://pi.pardot.com")
+        raise RequestValidationError("base_url", type(base_url).__name__, _BASE_URL_ALLOWED)
     parts = urlsplit(base_url)
-    host = parts.hostname or ""
+    try:
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        host = ""
+    if parts.username is not None or parts.password is not None:
+        shown = parts._replace(netloc=f"<redacted>@{parts.netloc.rpartition('@')[2]}").geturl()
+        raise RequestValidationError(
+            "base_url", shown, "no user:password@ in the URL: credentials go in auth=, never in the URL"
+        )
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        raise RequestValidationError(
+            "base_url",
+            base_url,
+            "scheme and host (and a path prefix) only, without a query string or fragment",
+        )
     if parts.scheme == "https" and host:
         return base_url.rstrip("/")
     if parts.scheme == "http" and host:
@@ -89,7 +110,7 @@ def check_base_url(base_url: object) -> str:
         if loopback:
             return base_url.rstrip("/")
         raise RequestValidationError("base_url", base_url, "https (plain http only for loopback hosts)")
-    raise RequestValidationError("base_url", base_url, "an https URL such as https://pi.pardot.com")
+    raise RequestValidationError("base_url", base_url, _BASE_URL_ALLOWED)
 
 
 class BaseClient:
@@ -112,7 +133,7 @@ class BaseClient:
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         timezone: tzinfo | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        size_limits: SizeLimits | None = None,
         seed: int | None = None,
         coordinator: Coordinator | None = None,
     ) -> None:
@@ -145,10 +166,13 @@ class BaseClient:
         self.timezone = timezone
         self.max_concurrency = max_concurrency
         self._limiter = AdaptiveLimiter(max_concurrency)
+        if size_limits is not None and not isinstance(size_limits, SizeLimits):
+            raise RequestValidationError("size_limits", type(size_limits).__name__, "an aeopp.SizeLimits")
+        #: The largest answers read, by kind (a bigger one is a ProtocolError).
+        self.size_limits = size_limits or SizeLimits()
         self._transport: Transport = transport or AiohttpTransport(
-            session, max_response_bytes=max_response_bytes, pool_size=max(10, 2 * max_concurrency)
+            session, max_response_bytes=self.size_limits.mobile, pool_size=max(10, 2 * max_concurrency)
         )
-        self._max_response_bytes = max_response_bytes
         self._rng = random.Random(seed)
         self._parse_limiter = anyio.CapacityLimiter(1)  # one parser thread: the GIL allows no more
         self._state = _State.UNOPENED
@@ -157,11 +181,19 @@ class BaseClient:
         self.stats = ClientStats()
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, version={self._version}, "
-            f"wire_format={self.wire_format!r}, max_concurrency={self.max_concurrency}, "
-            f"auth={self.auth!r}, state={self._state.value})"
-        )
+        state = getattr(self, "_state", None)
+        shown = {
+            name: getattr(self, attribute, "<unset>")
+            for name, attribute in (
+                ("base_url", "base_url"),
+                ("version", "_version"),
+                ("wire_format", "wire_format"),
+                ("max_concurrency", "max_concurrency"),
+                ("auth", "auth"),
+            )
+        }
+        fields = ", ".join(f"{name}={value!r}" for name, value in shown.items())
+        return f"{type(self).__name__}({fields}, state={state.value if state else 'unset'})"
 
     @property
     def version(self) -> int:
@@ -247,42 +279,72 @@ class BaseClient:
             email=email, password=password, user_key=user_key, version=self._version, wire_format="json"
         )
         raw = await self._send(prepared, {})
-        result = _parse.parse_login(raw.status, raw.headers, raw.body, max_bytes=self._max_response_bytes)
+        result = _parse.parse_login(raw.status, raw.headers, raw.body)
         if result.version in (3, 4) and result.version != self._version:
             log.info("aeopp: the account uses API version %d; switching", result.version)
             self._version = result.version
         return result
 
-    async def _send(self, prepared: _request.PreparedRequest, headers: Mapping[str, str]) -> RawResponse:
-        """One attempt: a limiter slot, then the request under the per-attempt timeout."""
+    async def _send(
+        self,
+        prepared: _request.PreparedRequest,
+        headers: Mapping[str, str],
+        state: CallState | None = None,
+    ) -> RawResponse:
+        """One attempt: a limiter slot, then the request under the per-attempt timeout (the time
+        queued for the slot goes into ``state.queued``)."""
         all_headers = dict(headers)
         if prepared.content_type:
             all_headers["Content-Type"] = prepared.content_type
+        cap, limit = self.size_limits.cap(prepared.operation, prepared.output)
         request = RawRequest(
             method=prepared.method,
             url=prepared.url(self.base_url),
             headers=all_headers,
             body=prepared.body(),
             operation=prepared.operation,
-            max_response_bytes=self._max_response_bytes,
+            max_response_bytes=cap,
         )
         # Slots first (this client's, then the business unit's): time queued is no attempt time.
+        queued_from = anyio.current_time()
         async with self._limiter.slot(), self._shared_slot():
+            if state is not None:
+                state.queued += anyio.current_time() - queued_from
             self.stats.requests += 1
             try:
                 with anyio.fail_after(self.timeout):
-                    return await self._transport.send(request)
+                    raw = await self._transport.send(request)
             except TimeoutError:
                 raise TransportError(
                     f"no answer within {self.timeout:g} s ({prepared.operation})", request_sent=True
                 ) from None
+        if 300 <= raw.status < 400:
+            where = urlsplit(raw.headers.get("location", ""))
+            target = f"{where.scheme}://{where.hostname}" if where.hostname else "an unnamed location"
+            raise ProtocolError(
+                f"HTTP {raw.status} redirect to {target} refused: aeopp never follows redirects "
+                "(is base_url right?)",
+                http_status=raw.status,
+            )
+        if len(raw.body) > cap:  # a transport that doesn't stop at the cap itself
+            raise ProtocolError(
+                f"the answer to {prepared.operation} is larger than the {cap:,}-byte cap for "
+                f"{limit} answers (SizeLimits.{limit})",
+                http_status=raw.status,
+                body=raw.body,
+            )
+        return raw
 
     def _shared_slot(self) -> AbstractAsyncContextManager[object]:
         if self.coordinator is None:
             return nullcontext()
         return self.coordinator.slot(self.business_unit)
 
-    async def _call(self, prepared: _request.PreparedRequest, parse: Callable[[RawResponse], T]) -> T:
+    async def _call(
+        self,
+        prepared: _request.PreparedRequest,
+        parse: Callable[[RawResponse, _request.PreparedRequest], T],
+    ) -> T:
         """Send ``prepared`` (built once, for the current version), retrying as :func:`decide` says."""
         self._check_open()
         state = CallState(
@@ -291,6 +353,7 @@ class BaseClient:
             legacy_auth=self.auth.legacy,
             operation=prepared.operation,
         )
+        started = anyio.current_time()
         while True:
             prepared = prepared.with_version(self._version)
             retry_after: float | None = None
@@ -299,15 +362,16 @@ class BaseClient:
                 if self.coordinator is not None:
                     await self.coordinator.admit(self.business_unit)
                 auth_headers, generation = await self.auth.headers(self._login)
-                raw = await self._send(prepared, auth_headers)
+                raw = await self._send(prepared, auth_headers, state)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
                 if len(raw.body) >= PARSE_IN_THREAD_BYTES:
                     # Parsing a big page is CPU work: in a worker thread the event loop stays free
                     # to send the next requests meanwhile (parsing is pure, so it is safe there).
-                    result = await anyio.to_thread.run_sync(parse, raw, limiter=self._parse_limiter)
+                    result = await anyio.to_thread.run_sync(parse, raw, prepared, limiter=self._parse_limiter)
                 else:
-                    result = parse(raw)
+                    result = parse(raw, prepared)
             except AeoppError as exc:
+                exc._scrub(self.auth._secrets())  # a proxy may echo the request's headers
                 error = exc
             else:
                 self._limiter.success()
@@ -323,6 +387,7 @@ class BaseClient:
                 rng=self._rng,
                 retry_after=retry_after,
                 current_generation=self.auth.generation,
+                elapsed=anyio.current_time() - started - state.queued,
             )
             if isinstance(step, Retry):
                 if isinstance(error, ConcurrencyLimitExceeded):

@@ -62,7 +62,7 @@ class CallState:
 
     ``attempts`` counts the attempts that count against ``RetryPolicy.max_attempts`` (a replay
     after renewing credentials or switching version does not); ``waited`` is the time spent
-    backing off.
+    backing off; ``queued`` the time spent waiting for a slot, which no limit counts.
     """
 
     policy: RetryPolicy
@@ -74,6 +74,7 @@ class CallState:
     renewals: int = 0
     stale_replays: int = 0
     switched: bool = False
+    queued: float = 0.0
 
 
 def decide(
@@ -84,12 +85,17 @@ def decide(
     rng: random.Random,
     retry_after: float | None = None,
     current_generation: int | None = None,
+    elapsed: float | None = None,
 ) -> Step:
     """The step after ``error`` ended an attempt; updates ``state`` for the next one.
 
     ``generation`` is the generation of the credentials the failed attempt used and
     ``current_generation`` the credentials' generation now (newer when another task renewed them
-    meanwhile); ``retry_after`` the server's ``Retry-After``, in seconds, if it sent one.
+    meanwhile); ``retry_after`` the server's ``Retry-After``, in seconds, if it sent one;
+    ``elapsed`` the call's time so far (attempts and waits, not time queued for a slot).
+
+    A retry happens only while the call, its wait included, stays within ``RetryPolicy.budget``,
+    so a server that never answers costs at most about ``budget`` plus one attempt's timeout.
 
     An auth failure with credentials that were already replaced is replayed with the newer ones
     (up to ``MAX_STALE_REPLAYS``); one with the current credentials renews them, up to
@@ -100,7 +106,8 @@ def decide(
     policy = state.policy
     if action is Action.RETRY:
         delay = policy.delay(state.attempts, rng, retry_after)
-        if state.attempts < policy.max_attempts and state.waited + delay <= policy.budget:
+        spent = state.waited if elapsed is None else max(elapsed, state.waited)
+        if state.attempts < policy.max_attempts and spent + delay <= policy.budget:
             state.attempts += 1
             state.waited += delay
             return Retry(delay)

@@ -209,6 +209,8 @@ class _Walk(Generic[R]):
 
     async def run(self) -> None:
         plan = self.plan
+        if self.base.empty:  # e.g. resuming at the end of the caller's id range: nothing is left
+            return
         if plan.output == "mobile":
             page = await self.fetch(self.start, None)
             await self.emit(page.records, self.start)

@@ -102,17 +102,30 @@ def parse_record(
     spec: ObjectSpec[R],
     timezone: tzinfo | None = None,
     max_bytes: int | None = None,
+    expected_id: int | None = None,
 ) -> R:
-    """The one record in a read, create or update answer of ``spec``'s object."""
+    """The one record in a read, create or update answer of ``spec``'s object.
+
+    With ``expected_id``, an answer about another record is a :class:`ProtocolError`.
+    """
     parser = _parser(spec)
     content = decode_envelope(status, headers, body, max_bytes=max_bytes, spec=spec)
     records = as_list(content.get(spec.name))
     if len(records) != 1:
         protocol_error(f"expected one {spec.name} in the answer, got {len(records)}", status, body)
     try:
-        return parser.builder(timezone)(records[0])  # type: ignore[no-any-return]
+        record: R = parser.builder(timezone)(records[0])
     except _DATA_ERRORS as exc:
         protocol_error(f"malformed {spec.name}: {_describe(exc)}", status, body)
+    _check_id(spec, expected_id, getattr(record, "id", None), status, body)
+    return record
+
+
+def _check_id(spec: ObjectSpec[Any], expected: int | None, got: object, status: int, body: bytes) -> None:
+    if expected is not None and got != expected:
+        protocol_error(
+            f"asked about {spec.name} {expected}, the answer is about {spec.name} {got}", status, body
+        )
 
 
 def parse_opportunity(
@@ -122,9 +135,18 @@ def parse_opportunity(
     *,
     timezone: tzinfo | None = None,
     max_bytes: int | None = None,
+    expected_id: int | None = None,
 ) -> Opportunity:
-    """The opportunity in a read, create or update answer."""
-    return parse_record(status, headers, body, spec=OPPORTUNITY, timezone=timezone, max_bytes=max_bytes)
+    """The opportunity in a read, create or update answer (about ``expected_id``, when given)."""
+    return parse_record(
+        status,
+        headers,
+        body,
+        spec=OPPORTUNITY,
+        timezone=timezone,
+        max_bytes=max_bytes,
+        expected_id=expected_id,
+    )
 
 
 def parse_page(
@@ -159,12 +181,22 @@ def parse_page(
 
 
 def parse_empty(
-    status: int, headers: Mapping[str, str], body: bytes, *, max_bytes: int | None = None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    max_bytes: int | None = None,
+    expected_id: int | None = None,
+    spec: ObjectSpec[Any] = OPPORTUNITY,
 ) -> None:
-    """Check a delete or undelete answer: an empty 2xx body or a ``stat="ok"`` envelope is success."""
+    """Check a delete or undelete answer: an empty 2xx body or a ``stat="ok"`` envelope is success
+    (one naming another record than ``expected_id`` is a :class:`ProtocolError`)."""
     if not body.strip() and 200 <= status < 300:
         return
-    decode_envelope(status, headers, body, max_bytes=max_bytes)
+    content = decode_envelope(status, headers, body, max_bytes=max_bytes, spec=spec)
+    for record in as_list(content.get(spec.name)):
+        got = integer(record.get("id")) if isinstance(record, dict) else None
+        _check_id(spec, expected_id, got, status, body)
 
 
 def parse_login(

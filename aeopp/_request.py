@@ -27,6 +27,7 @@ from ._validate import (
     format_timestamp,
     validate_email,
     validate_id,
+    validate_lower_id,
     validate_max_items,
     validate_offset,
     validate_page_size,
@@ -113,6 +114,11 @@ class PreparedRequest:
     def body(self) -> bytes:
         """The form-encoded body (``b""`` when there is no form)."""
         return _encode(self.form).encode("ascii") if self.form else b""
+
+    @property
+    def output(self) -> str | None:
+        """Pardot's ``output`` parameter, if sent."""
+        return dict(self.params).get("output")
 
     @property
     def content_type(self) -> str | None:
@@ -269,9 +275,9 @@ def query_spec(
             wire[name] = text
     for pair in spec.ranges:
         low, high = compared.get(pair.low), compared.get(pair.high)
-        if low is None or high is None or not _comparable(low, high):
+        if low is None or high is None:
             continue
-        if low > high or (pair.strict and low == high):  # type: ignore[operator]
+        if _inverted(low, high) or (pair.strict and low == high):
             relation = "be less than" if pair.strict else "not be later than"
             raise RequestValidationError(
                 pair.low,
@@ -290,10 +296,22 @@ def query_spec(
     )
 
 
-def _comparable(a: object, b: object) -> bool:
-    if isinstance(a, _dt.datetime) and isinstance(b, _dt.datetime):
-        return (a.utcoffset() is None) == (b.utcoffset() is None)
-    return True
+#: How far a naive time may be from UTC (time zones run from UTC-12 to UTC+14).
+_EARLIEST, _LATEST = _dt.timedelta(hours=-14), _dt.timedelta(hours=12)
+
+
+def _inverted(low: object, high: object) -> bool:
+    """Whether ``low`` is surely above ``high``. A naive time (the account's zone, unknown here)
+    against an aware one is compared for every possible offset: inverted only if it is for all."""
+    if isinstance(low, _dt.datetime) and isinstance(high, _dt.datetime):
+        naive_low, naive_high = low.utcoffset() is None, high.utcoffset() is None
+        if naive_low != naive_high:
+            if naive_low:
+                earliest = low + _EARLIEST
+                return earliest > high.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            latest = high + _LATEST
+            return low.astimezone(_dt.timezone.utc).replace(tzinfo=None) > latest
+    return low > high  # type: ignore[operator,no-any-return]
 
 
 def build_query(
@@ -323,7 +341,7 @@ def build_query(
         raise RequestValidationError("spec", query, "a QuerySpec made by query_spec()")
     if page is None:
         ids = (
-            None if id_greater_than is None else validate_id("id_greater_than", id_greater_than),
+            None if id_greater_than is None else validate_lower_id("id_greater_than", id_greater_than),
             None if id_less_than is None else validate_id("id_less_than", id_less_than),
         )
         page = PageRequest.first(query, offset=offset, limit=limit).within(*ids)

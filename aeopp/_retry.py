@@ -42,7 +42,10 @@ class RetryPolicy:
     """Bounded exponential backoff with full jitter.
 
     ``max_attempts`` counts every attempt of one call (the first included); ``max_delay`` caps one
-    wait; ``budget`` caps the total time spent waiting within one call, in seconds.
+    wait. ``budget`` caps the whole call, in seconds: its attempts and its waits (not the time it
+    queues for a slot). No new attempt starts once the call's time plus the next wait would exceed
+    it, so a server that accepts requests and never answers costs one call at most about
+    ``budget`` plus one attempt's ``timeout``.
     """
 
     max_attempts: int = 6

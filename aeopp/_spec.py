@@ -307,7 +307,9 @@ OPPORTUNITY: ObjectSpec[Opportunity] = ObjectSpec(
     filters=(
         Filter("created_after", rule.when_filter, 7, _WHEN + " (strictly after)", "WHEN"),
         Filter("created_before", rule.when_filter, 7, _WHEN + " (strictly before)", "WHEN"),
-        Filter("id_greater_than", rule.id_filter, 16, "an id (strictly greater)", "N", True, "lower"),
+        Filter(
+            "id_greater_than", rule.lower_id_filter, 16, "0 or an id (strictly greater)", "N", True, "lower"
+        ),
         Filter("id_less_than", rule.id_filter, 16, "an id (strictly less)", "N", True, "upper"),
         Filter(
             "probability_greater_than", rule.probability_filter, 41, "1-100 (strictly greater)", "N", True

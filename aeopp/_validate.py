@@ -70,6 +70,11 @@ def validate_id(name: str, value: object) -> int:
     return check_int(name, value, 1, MAX_INT, f"a positive integer (at most {MAX_INT_TEXT})")
 
 
+def validate_lower_id(name: str, value: object) -> int:
+    """A lower id bound: 0 (from the start) or a positive integer."""
+    return check_int(name, value, 0, MAX_INT, f"an integer from 0 to {MAX_INT_TEXT}")
+
+
 def validate_page_size(value: object, *, parameter: str = "page_size") -> int:
     """Records per request: an integer from 1 to 200."""
     return check_int(parameter, value, 1, MAX_LIMIT, f"an integer from 1 to {MAX_LIMIT}")
@@ -362,8 +367,14 @@ def when_filter(parameter: str, value: object, timezone: _dt.tzinfo | None) -> t
 
 
 def id_filter(parameter: str, value: object, timezone: _dt.tzinfo | None) -> tuple[str, object]:
-    """An id bound."""
+    """An id (or an upper id bound)."""
     number = validate_id(parameter, value)
+    return str(number), number
+
+
+def lower_id_filter(parameter: str, value: object, timezone: _dt.tzinfo | None) -> tuple[str, object]:
+    """A lower id bound: 0 (the natural "from the start") or an id."""
+    number = validate_lower_id(parameter, value)
     return str(number), number
 
 

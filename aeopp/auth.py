@@ -42,18 +42,20 @@ class BearerAuth:
 
     ``access_token`` is a token string, or an async callable returning one (see
     :class:`SalesforceOAuth`). With a callable, an expired token (code 184 or HTTP 401) is renewed
-    once, for all waiting requests together, and the request is replayed.
+    for all waiting requests together (one provider call), and the requests are replayed.
     """
 
     legacy = False
 
     def __init__(self, access_token: str | TokenProvider, business_unit_id: str) -> None:
+        self._used: list[str] = []
         self.business_unit_id = _check_business_unit(business_unit_id)
         if isinstance(access_token, str):
             if not access_token:
                 raise RequestValidationError("access_token", "", "a non-empty token or an async callable")
             self._token: str | None = access_token
             self._provider: TokenProvider | None = None
+            self._remember(access_token)
         elif callable(access_token):
             self._token = None
             self._provider = access_token
@@ -66,14 +68,28 @@ class BearerAuth:
         #: How many times a new token was fetched from the provider.
         self.renewals = 0
 
+    def _remember(self, token: str) -> None:
+        """Keep the last few tokens, to scrub them from server text (an old one may be echoed)."""
+        if token not in self._used:
+            self._used.append(token)
+            del self._used[:-8]
+
     @property
     def generation(self) -> int:
         """How many times the token was renewed (a request's headers name the generation they carry)."""
         return self._generation
 
     def __repr__(self) -> str:
-        source = "provider" if self._provider is not None else "static"
-        return f"BearerAuth(business_unit_id={self.business_unit_id!r}, access_token=<{source}, redacted>)"
+        provider = getattr(self, "_provider", None)
+        source = "provider" if provider is not None else "static"
+        unit = getattr(self, "business_unit_id", "<unset>")
+        return f"BearerAuth(business_unit_id={unit!r}, access_token=<{source}, redacted>)"
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Every secret this auth holds or used: scrubbed from server text before it is shown."""
+        provider = getattr(self, "_provider", None)
+        held = getattr(provider, "_secrets", None)
+        return (*getattr(self, "_used", ()), *(held() if callable(held) else ()))
 
     async def headers(self, login: _Login) -> tuple[dict[str, str], int]:
         """The headers for the next request and the token generation they belong to."""
@@ -96,6 +112,7 @@ class BearerAuth:
             if not isinstance(token, str) or not token:
                 raise TypeError("the access token provider must return a non-empty str")
             self._token = token
+            self._remember(token)
             self._generation += 1
             self.renewals += 1
             return True
@@ -132,7 +149,13 @@ class ApiKeyAuth:
         return self._generation
 
     def __repr__(self) -> str:
-        return f"ApiKeyAuth(email={self.email!r}, password=<redacted>, user_key=<redacted>)"
+        email = getattr(self, "email", "<unset>")
+        return f"ApiKeyAuth(email={email!r}, password=<redacted>, user_key=<redacted>)"
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Every secret this auth holds: scrubbed from server text before it is shown."""
+        held = (getattr(self, name, None) for name in ("_password", "_user_key", "_api_key"))
+        return tuple(value for value in held if isinstance(value, str))
 
     async def headers(self, login: _Login) -> tuple[dict[str, str], int]:
         if self._api_key is None:
@@ -187,8 +210,14 @@ class SalesforceOAuth:
         self.instance_url: str | None = None
 
     def __repr__(self) -> str:
-        grant = "refresh_token" if self._refresh_token else "client_credentials"
-        return f"SalesforceOAuth(token_url={self.token_url!r}, client_id={self.client_id!r}, grant={grant})"
+        grant = "refresh_token" if getattr(self, "_refresh_token", None) else "client_credentials"
+        url, client = getattr(self, "token_url", "<unset>"), getattr(self, "client_id", "<unset>")
+        return f"SalesforceOAuth(token_url={url!r}, client_id={client!r}, grant={grant})"
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The client secret and refresh token: scrubbed from server text before it is shown."""
+        held = (getattr(self, name, None) for name in ("_client_secret", "_refresh_token"))
+        return tuple(value for value in held if isinstance(value, str))
 
     async def __call__(self) -> str:
         from ._aiohttp import post_form_once

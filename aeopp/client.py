@@ -7,9 +7,7 @@ sends it through :meth:`~aeopp._base.BaseClient._call` and parses the answer (``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
@@ -25,6 +23,10 @@ from ._spec import OPPORTUNITY
 from ._transport import RawResponse
 from .errors import OpportunityNotFound, RequestValidationError
 from .models import Opportunity, Page
+from .types import CreateFields, Output, QueryFilters, SortBy, SortOrder, UpdateFields
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ClientStats", "OpportunityClient", "OpportunityQuery"]
 
@@ -45,18 +47,16 @@ class OpportunityClient(BaseClient):
 
     # -- parsing --------------------------------------------------------------------------------
 
-    def _parse_opportunity(self, raw: RawResponse) -> Opportunity:
+    def _parse_opportunity(self, raw: RawResponse, prepared: PreparedRequest) -> Opportunity:
         return _parse.parse_opportunity(
-            raw.status, raw.headers, raw.body, timezone=self.timezone, max_bytes=self._max_response_bytes
+            raw.status, raw.headers, raw.body, timezone=self.timezone, expected_id=prepared.record_id
         )
 
-    def _parse_page(self, raw: RawResponse) -> Page[Opportunity]:
-        return _parse.parse_page(
-            raw.status, raw.headers, raw.body, timezone=self.timezone, max_bytes=self._max_response_bytes
-        )
+    def _parse_page(self, raw: RawResponse, prepared: PreparedRequest) -> Page[Opportunity]:
+        return _parse.parse_page(raw.status, raw.headers, raw.body, timezone=self.timezone)
 
-    def _parse_empty(self, raw: RawResponse) -> None:
-        _parse.parse_empty(raw.status, raw.headers, raw.body, max_bytes=self._max_response_bytes)
+    def _parse_empty(self, raw: RawResponse, prepared: PreparedRequest) -> None:
+        _parse.parse_empty(raw.status, raw.headers, raw.body, expected_id=prepared.record_id)
 
     async def _by_id(self, prepared: PreparedRequest, parse: Any) -> Any:
         """Call an operation on one id; code 35 names the id."""
@@ -69,7 +69,7 @@ class OpportunityClient(BaseClient):
 
     # -- single records -------------------------------------------------------------------------
 
-    async def read(self, opportunity_id: int, *, output: str | None = None) -> Opportunity:
+    async def read(self, opportunity_id: int, *, output: Output | None = None) -> Opportunity:
         """Read one opportunity (with its campaign, prospects and visitor activities)."""
         prepared = _request.build_read(
             opportunity_id, version=self._version, wire_format=self.wire_format, output=output
@@ -78,7 +78,7 @@ class OpportunityClient(BaseClient):
         return opportunity
 
     async def read_many(
-        self, ids: Iterable[int], *, missing: Literal["raise", "skip"] = "raise", output: str | None = None
+        self, ids: Iterable[int], *, missing: Literal["raise", "skip"] = "raise", output: Output | None = None
     ) -> list[Opportunity]:
         """Read many opportunities concurrently; results in input order, one request per distinct id.
 
@@ -109,44 +109,28 @@ class OpportunityClient(BaseClient):
                 found[opportunity_id] = record
         return [r for r in (found[i] for i in order) if r is not None]
 
-    async def create(
-        self,
-        *,
-        name: str,
-        value: int | Decimal | float | str,
-        probability: int,
-        prospect_email: str | None = None,
-        prospect_id: int | None = None,
-        campaign_id: int | None = None,
-        type: str | None = None,
-        stage: str | None = None,
-        status: str | None = None,
-        closed_at: datetime | date | str | None = None,
-    ) -> Opportunity:
-        """Create an opportunity for a prospect (by email, id, or both, which must match).
+    async def create(self, **fields: Unpack[CreateFields]) -> Opportunity:
+        """Create an opportunity and return it as Pardot stored it.
+
+        Fields: ``name``, ``value`` (int, Decimal, float or decimal text) and ``probability`` (0-100)
+        are required; the prospect is given by ``prospect_email``, ``prospect_id`` or both (they must
+        name the same prospect); optional ``campaign_id``, ``type``, ``stage``, ``status`` (won, lost
+        or open) and ``closed_at``. Anything else raises :class:`RequestValidationError`.
 
         Never replayed once sent: if the answer is lost, :class:`WriteOutcomeUnknown` is raised.
         """
         prepared = _request.build_create(
-            name=name,
-            value=value,
-            probability=probability,
-            prospect_email=prospect_email,
-            prospect_id=prospect_id,
-            campaign_id=campaign_id,
-            type=type,
-            stage=stage,
-            status=status,
-            closed_at=closed_at,
-            version=self._version,
-            wire_format=self.wire_format,
-            timezone=self.timezone,
+            version=self._version, wire_format=self.wire_format, timezone=self.timezone, **fields
         )
         opportunity: Opportunity = await self._call(prepared, self._parse_opportunity)
         return opportunity
 
-    async def update(self, opportunity_id: int, **fields: Any) -> Opportunity:
-        """Change the given fields (``None`` clears one) and return the updated opportunity."""
+    async def update(self, opportunity_id: int, **fields: Unpack[UpdateFields]) -> Opportunity:
+        """Change the given fields and return the updated opportunity.
+
+        Editable: ``name``, ``value``, ``probability``, ``campaign_id`` (these four can't be
+        cleared), ``type``, ``stage``, ``status``, ``closed_at`` (None clears them).
+        """
         prepared = _request.build_update(
             opportunity_id,
             fields,
@@ -176,12 +160,15 @@ class OpportunityClient(BaseClient):
         *,
         offset: int = 0,
         limit: int = MAX_LIMIT,
-        sort_by: str = "id",
-        sort_order: str | None = None,
-        output: str | None = None,
-        **filters: Any,
+        sort_by: SortBy = "id",
+        sort_order: SortOrder | None = None,
+        output: Output | None = None,
+        **filters: Unpack[QueryFilters],
     ) -> Page[Opportunity]:
-        """One query request: up to ``limit`` (1-200) records from ``offset``, and the total."""
+        """One query request: up to ``limit`` (1-200) records from ``offset``, and the total.
+
+        Filters and sorts as for :meth:`query`.
+        """
         spec = _request.query_spec(
             sort_by=sort_by, sort_order=sort_order, output=output, timezone=self.timezone, **filters
         )
@@ -193,17 +180,28 @@ class OpportunityClient(BaseClient):
     def query(
         self,
         *,
-        sort_by: str = "id",
-        sort_order: str | None = None,
-        output: str | None = None,
+        sort_by: SortBy = "id",
+        sort_order: SortOrder | None = None,
+        output: Output | None = None,
         page_size: int = MAX_LIMIT,
         offset: int = 0,
         max_items: int | None = None,
         resume: Cursor | str | None = None,
         strategy: Literal["offset", "keyset"] = "offset",
-        **filters: Any,
+        **filters: Unpack[QueryFilters],
     ) -> OpportunityQuery:
         """Every opportunity matching ``filters``, in the sort's order, fetched concurrently.
+
+        Filters (Pardot's names, all strict; None leaves one out): ``created_after``,
+        ``created_before`` (a datetime, a date, a timestamp string, or today, yesterday,
+        last_7_days, this_month, last_month), ``id_greater_than``, ``id_less_than``,
+        ``probability_greater_than``, ``probability_less_than`` (1-100), ``prospect_email``,
+        ``prospect_id``, ``value_greater_than``, ``value_less_than`` (integers).
+
+        ``sort_by`` is id (default, ascending), created_at, probability or value (descending by
+        default); ``page_size`` records per request (1-200), ``max_items`` in all, ``offset``
+        matches skipped, ``resume`` a cursor (or its token) to continue a walk, ``strategy``
+        "offset" (concurrent pages) or "keyset" (concurrent id ranges, ``sort_by="id"``).
 
         Returns an :class:`OpportunityQuery`: iterate it with ``async for`` (ideally inside
         ``async with``). Arguments are validated here, before any request.

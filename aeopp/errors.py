@@ -26,7 +26,10 @@ No message, repr or attribute of these exceptions holds a secret.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -55,12 +58,73 @@ __all__ = [
 #: Pardot codes that mean "try again later": too many requests in flight, internal error, timeout.
 RETRYABLE_CODES = frozenset({66, 183, 214})
 
+#: Control characters (C0, DEL, C1) and the bidirectional overrides that reorder text on a terminal.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_REDACTED = "<redacted>"
+#: Secrets shorter than this are not searched for in server text (they would match ordinary words).
+MIN_SCRUBBED_SECRET = 4
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\x1b``, ``\r``, ...), so that server text in an
+    error or a log line can't move the cursor, recolour a terminal or forge log lines."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _variants(secret: str) -> set[str]:
+    return {secret, quote(secret, safe=""), quote(secret, safe="/")}
+
+
+def scrub_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (and its percent-encoded forms) replaced by ``<redacted>``."""
+    for secret in secrets:
+        if len(secret) >= MIN_SCRUBBED_SECRET:
+            for variant in _variants(secret):
+                text = text.replace(variant, _REDACTED)
+    return text
+
+
+def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """:func:`scrub_text` for bytes."""
+    for secret in secrets:
+        if len(secret) >= MIN_SCRUBBED_SECRET:
+            for variant in _variants(secret):
+                data = data.replace(variant.encode("utf-8", "replace"), _REDACTED.encode())
+    return data
+
 
 class AeoppError(Exception):
     """Base class of every exception aeopp raises."""
 
     #: Where a ``query()`` walk can be resumed from, when the error interrupted one.
     cursor: Any = None
+    #: Attributes holding text that may come from the server (scrubbed of secrets by the client).
+    _server_text: ClassVar[tuple[str, ...]] = ()
+
+    def _scrub(self, secrets: Iterable[str]) -> None:
+        """Remove ``secrets`` from every attribute holding server text (the client calls this)."""
+        secrets = tuple(secrets)
+        changed = False
+        for name in self._server_text:
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                new: Any = scrub_text(value, secrets)
+            elif isinstance(value, bytes):
+                new = scrub_bytes(value, secrets)
+            else:
+                continue
+            if new != value:
+                setattr(self, name, new)
+                changed = True
+        if changed:
+            self.args = tuple(
+                scrub_text(a, secrets)
+                if isinstance(a, str)
+                else scrub_bytes(a, secrets)
+                if isinstance(a, bytes)
+                else a
+                for a in self.args
+            )
 
 
 class RequestValidationError(AeoppError, ValueError):
@@ -82,12 +146,14 @@ class RequestValidationError(AeoppError, ValueError):
 class ProtocolError(AeoppError):
     """The server's answer was not a Pardot envelope (or was hostile or too large)."""
 
+    _server_text = ("message", "body_start")
+
     def __init__(self, message: str, *, http_status: int | None = None, body: bytes = b"") -> None:
-        self.message = message
+        self.message = printable(message)
         self.http_status = http_status
         #: The first bytes of the body, for diagnosis.
         self.body_start = body[:200]
-        super().__init__(message, http_status, self.body_start)
+        super().__init__(self.message, http_status, self.body_start)
 
     def __str__(self) -> str:
         status = f"HTTP {self.http_status}: " if self.http_status is not None else ""
@@ -102,10 +168,12 @@ class TransportError(AeoppError):
     or a timeout after the body was written) or surely did not (connection refused).
     """
 
+    _server_text = ("message",)
+
     def __init__(self, message: str, *, request_sent: bool = False) -> None:
-        self.message = message
+        self.message = printable(message)
         self.request_sent = request_sent
-        super().__init__(message)
+        super().__init__(self.message)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_transport, (type(self), self.message, self.request_sent))
@@ -136,11 +204,13 @@ class PaginationStalled(AeoppError):
 class OAuthError(AeoppError):
     """The OAuth token endpoint refused to issue a token (``error`` and ``description`` are its words)."""
 
+    _server_text = ("error", "description")
+
     def __init__(self, error: str, description: str, http_status: int | None = None) -> None:
-        self.error = error
-        self.description = description
+        self.error = printable(error)
+        self.description = printable(description)
         self.http_status = http_status
-        super().__init__(error, description, http_status)
+        super().__init__(self.error, self.description, http_status)
 
     def __str__(self) -> str:
         return f"token endpoint refused the grant: {self.error}: {self.description} (HTTP {self.http_status})"
@@ -154,14 +224,17 @@ class PardotError(AeoppError):
     #: Whether waiting and sending the same request again may succeed.
     retryable: bool = False
 
+    _server_text = ("message",)
+
     def __init__(self, code: int, message: str, http_status: int | None = None) -> None:
         self.code = code
-        self.message = message
+        self.message = printable(message)
         self.http_status = http_status
-        super().__init__(code, message, http_status)
+        super().__init__(code, self.message, http_status)
 
     def __str__(self) -> str:
-        status = f", HTTP {self.http_status}" if self.http_status is not None else ""
+        # The status only when it says something: Pardot answers most errors with HTTP 200.
+        status = f" (HTTP {self.http_status})" if self.http_status not in (None, 200) else ""
         return f"Pardot error {self.code}: {self.message}{status}"
 
     @property

@@ -21,6 +21,8 @@ FLOORS: dict[str, int] = {
     "_transport": 0,
     "_concurrency": 0,
     "_coordinator": 0,
+    "_config": 0,
+    "types": 0,
     # scalar rules both ways, cursors, retry policy, envelopes
     "_validate": 1,
     "_cursor": 1,

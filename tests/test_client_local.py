@@ -29,8 +29,15 @@ def client(base_url: str, **kwargs: object) -> aeopp.OpportunityClient:
     )
 
 
+def opp_for(request: web.Request) -> str:
+    """OPP, about the id the request asks for (the client checks the answer names it)."""
+    asked = request.path.rstrip("/").rsplit("/", 1)[-1]
+    record = dict(OPP["opportunity"], id=int(asked) if asked.isdigit() else 7)  # type: ignore[call-overload]
+    return json.dumps({**OPP, "opportunity": record})
+
+
 async def ok_handler(request: web.Request) -> web.Response:
-    return respond(json.dumps(OPP))
+    return respond(opp_for(request))
 
 
 # -- lifecycle -----------------------------------------------------------------------------------
@@ -146,7 +153,10 @@ async def test_response_size_is_capped() -> None:
     async def handler(request: web.Request) -> web.Response:
         return respond(b"{" + b" " * 5_000_000 + b"}")
 
-    async with canned_server(handler) as url, client(url, max_response_bytes=1_000_000) as c:
+    async with (
+        canned_server(handler) as url,
+        client(url, size_limits=aeopp.SizeLimits(record=1_000_000)) as c,
+    ):
         with pytest.raises(aeopp.ProtocolError, match="cap"):
             await c.read(1)
 
@@ -186,7 +196,7 @@ async def test_failure_envelope_on_http_500_is_typed() -> None:
 async def test_time_waiting_for_a_slot_is_not_a_timeout() -> None:
     async def handler(request: web.Request) -> web.Response:
         await anyio.sleep(0.2)
-        return respond(json.dumps(OPP))
+        return respond(opp_for(request))
 
     async with canned_server(handler) as url, client(url, max_concurrency=1, timeout=0.5) as c:
         started = time.perf_counter()
@@ -205,7 +215,7 @@ async def test_a_slow_answer_times_out_and_reads_are_retried() -> None:
         calls += 1
         if calls == 1:
             await anyio.sleep(2)
-        return respond(json.dumps(OPP))
+        return respond(opp_for(request))
 
     async with canned_server(handler) as url, client(url, timeout=0.2) as c:
         assert (await c.read(7)).id == 7
@@ -219,7 +229,7 @@ async def test_a_write_that_times_out_is_not_replayed() -> None:
         nonlocal calls
         calls += 1
         await anyio.sleep(2)
-        return respond(json.dumps(OPP))
+        return respond(opp_for(request))
 
     async with canned_server(handler) as url, client(url, timeout=0.2) as c:
         with pytest.raises(aeopp.WriteOutcomeUnknown, match="may or may not"):
@@ -275,7 +285,7 @@ async def test_401_renews_the_token_once_for_all_waiting_requests() -> None:
                 "err": "access_token is invalid, unknown, or malformed",
             }
             return respond(json.dumps(body), status=401)
-        return respond(json.dumps(OPP))
+        return respond(opp_for(request))
 
     auth = aeopp.BearerAuth(access_token=provider, business_unit_id=BU)
     async with (
@@ -332,7 +342,7 @@ async def test_a_session_passed_in_is_used_and_left_open() -> None:
 
     async def handler(request: web.Request) -> web.Response:
         seen.append(request.headers.get("X-Caller", ""))
-        return respond(json.dumps(OPP))
+        return respond(opp_for(request))
 
     async with canned_server(handler) as url, aiohttp.ClientSession(headers={"X-Caller": "mine"}) as session:
         async with client(url, session=session) as c:

@@ -177,13 +177,14 @@ DIVERGENCES: tuple[Divergence, ...] = (
         ),
     ),
     Divergence(
-        what="id filters of 0 or below",
-        client="refuses: id filters take a positive integer (1 to 2**63 - 1)",
+        what="id filters below their natural bound",
+        client="refuses: id_greater_than takes 0 (from the start) to 2**63 - 1, id_less_than 1 to 2**63 - 1",
         simulator="answers: id filters take any integer (16 otherwise)",
         why="The reference says 'any positive integer'; the simulator is lenient, as every id is above "
         "0 and Pardot is only documented to answer 16 for what is not an integer.",
         examples=(
-            Query({"id_greater_than": 0}, client_refuses="id_greater_than", matches=lambda r: True),
+            Query({"id_greater_than": -1}, client_refuses="id_greater_than", matches=lambda r: True),
+            Query({"id_less_than": 0}, client_refuses="id_less_than", matches=lambda r: False),
             Query({"id_less_than": -5}, client_refuses="id_less_than", matches=lambda r: False),
         ),
     ),

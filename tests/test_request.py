@@ -1130,8 +1130,9 @@ def test_query_intersects_id_bounds(
 
 
 def test_query_bound_overrides_are_validated() -> None:
-    with rejects("id_greater_than", 0):
-        build_query(query_spec(), id_greater_than=0)
+    with rejects("id_greater_than", -1):
+        build_query(query_spec(), id_greater_than=-1)
+    assert dict(build_query(query_spec(), id_greater_than=0).params)["id_greater_than"] == "0"
     with rejects("id_less_than", True):
         build_query(query_spec(), id_less_than=True)
 

@@ -1,0 +1,39 @@
+"""Configuration values of the client: how big an answer may be."""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["SizeLimits"]
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"SizeLimits.{attribute.name} must be a positive number of bytes, not {value!r}")
+
+
+@attrs.frozen
+class SizeLimits:
+    """The largest answer the client reads, by kind of answer; a bigger one is a ``ProtocolError``.
+
+    * ``record``: one opportunity (``read``, ``create``, ``update``, ``delete``, ``undelete``) or a
+      login. A real one is a few KiB, even with many prospects and visitor activities.
+    * ``page``: one query page of up to 200 records (about 100-200 KiB in JSON or XML).
+    * ``mobile``: a query with ``output="mobile"``, which Pardot answers with every match in one
+      response. The whole answer is held in memory and parsed at once: about 1.5 KiB per record
+      once parsed, so 64 MiB of answer (about 300,000 records) may need a few hundred MiB. For
+      bigger sets, walk with the default output instead (constant memory).
+    """
+
+    record: int = attrs.field(default=1 * MIB, validator=_positive)
+    page: int = attrs.field(default=8 * MIB, validator=_positive)
+    mobile: int = attrs.field(default=64 * MIB, validator=_positive)
+
+    def cap(self, operation: str, output: str | None = None) -> tuple[int, str]:
+        """The cap for an answer to ``operation`` (with Pardot's ``output``) and the limit's name."""
+        if operation == "query":
+            return (self.mobile, "mobile") if output == "mobile" else (self.page, "page")
+        return self.record, "record"
