@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._aiohttp import AiohttpTransport
 from ._base import ClientStats
-from ._config import SizeLimits
+from ._config import SizeLimits, Timeout
 from ._cursor import Cursor
 from ._pagination import WalkPlan, WalkStats
 from ._retry import RetryPolicy
@@ -69,6 +69,7 @@ __all__ = [
     "SalesforceOAuth",
     "ServerBusy",
     "SizeLimits",
+    "Timeout",
     "Transport",
     "TransportError",
     "VersionMismatch",
@@ -89,6 +90,7 @@ for _name in (
     "RawResponse",
     "RetryPolicy",
     "SizeLimits",
+    "Timeout",
     "Transport",
     "WalkPlan",
     "WalkStats",

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from ._config import Timeout
 from ._transport import RawRequest, RawResponse
 from ._version import __version__
 from .errors import ProtocolError, TransportError
@@ -28,7 +29,8 @@ class AiohttpTransport:
 
     The session is created at the first request (inside the running loop) unless one is given, in
     which case it belongs to the caller and is never closed here. ``pool_size`` caps the open
-    connections (keep it at or above the client's ``max_concurrency``).
+    connections (keep it at or above the client's ``max_concurrency``); ``trust_env`` lets aiohttp
+    read proxies (``HTTPS_PROXY``, ``NO_PROXY``) and ``.netrc`` from the environment.
     """
 
     def __init__(
@@ -37,11 +39,13 @@ class AiohttpTransport:
         *,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         pool_size: int = 10,
+        trust_env: bool = False,
     ) -> None:
         self._session = session
         self._owns_session = session is None
         self._max_response_bytes = max_response_bytes
         self._pool_size = pool_size
+        self._trust_env = trust_env
         self._closed = False
 
     def __repr__(self) -> str:
@@ -55,6 +59,7 @@ class AiohttpTransport:
                 connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"User-Agent": USER_AGENT},
+                trust_env=self._trust_env,
             )
         return self._session
 
@@ -73,6 +78,7 @@ class AiohttpTransport:
             request.headers,
             request.body,
             self._max_response_bytes if cap is None else min(cap, self._max_response_bytes),
+            _timeout(request.timeout),
             operation=request.operation or "the request",
         )
 
@@ -112,6 +118,10 @@ async def _send(
                 chunks.append(chunk)
             head = {k.lower(): v for k, v in response.headers.items()}
             return RawResponse(status, head, b"".join(chunks))
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise TransportError(f"could not connect to {_origin(url)} in time", request_sent=False) from exc
+    except aiohttp.SocketTimeoutError as exc:
+        raise TransportError(f"{_origin(url)} stopped answering ({operation})", request_sent=True) from exc
     except aiohttp.ClientConnectorError as exc:
         raise TransportError(f"cannot connect to {_origin(url)}: {exc.os_error}", request_sent=False) from exc
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
@@ -128,6 +138,13 @@ async def _send(
         raise TransportError(f"HTTP error talking to {_origin(url)}: {exc!r}", request_sent=True) from exc
     except asyncio.TimeoutError as exc:  # only with an aiohttp timeout (token endpoints)
         raise TransportError(f"no answer from {_origin(url)} in time", request_sent=True) from exc
+
+
+def _timeout(timeout: Timeout | None) -> aiohttp.ClientTimeout | None:
+    """aiohttp's form of a Timeout's connect and read limits (the client enforces ``total``)."""
+    if timeout is None or (timeout.connect is None and timeout.read is None):
+        return None
+    return aiohttp.ClientTimeout(total=None, sock_connect=timeout.connect, sock_read=timeout.read)
 
 
 def _origin(url: str) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import enum
 import ipaddress
 import logging
+import os
 import random
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -23,10 +24,10 @@ import anyio
 import anyio.abc
 import attrs
 
-from . import _parse, _request
+from . import _env, _parse, _request
 from ._aiohttp import AiohttpTransport
 from ._concurrency import AdaptiveLimiter
-from ._config import SizeLimits
+from ._config import SizeLimits, Timeout
 from ._constants import MAX_CONCURRENT_REQUESTS
 from ._coordinator import Coordinator
 from ._decide import CallState, GiveUp, Renew, Retry, SwitchVersion, decide
@@ -56,6 +57,14 @@ PARSE_IN_THREAD_BYTES = 32 * 1024
 
 T = TypeVar("T")
 Self = TypeVar("Self", bound="BaseClient")
+
+
+def _shown_path(prepared: _request.PreparedRequest) -> str:
+    """The request's path for a log line: no query string, no email address."""
+    path = prepared.path
+    if "prospect_email/" in path:
+        path = path.split("prospect_email/", 1)[0] + "prospect_email/<email>"
+    return path
 
 
 class _State(enum.Enum):
@@ -113,6 +122,22 @@ def check_base_url(base_url: object) -> str:
     raise RequestValidationError("base_url", base_url, _BASE_URL_ALLOWED)
 
 
+def _check_type(name: str, value: object, kind: Any, allowed: str) -> None:
+    if value is not None and not isinstance(value, kind):
+        raise RequestValidationError(name, type(value).__name__, allowed)
+
+
+def _timeout(value: object) -> Timeout:
+    if isinstance(value, Timeout):
+        return value
+    try:
+        return Timeout(total=value)  # type: ignore[arg-type]
+    except ValueError:
+        raise RequestValidationError(
+            "timeout", value, "a positive number of seconds or an aeopp.Timeout"
+        ) from None
+
+
 class BaseClient:
     """Configuration, lifecycle (``async with``, :meth:`aclose`) and the call pipeline.
 
@@ -128,14 +153,15 @@ class BaseClient:
         version: int = 4,
         wire_format: Literal["json", "xml"] = "json",
         max_concurrency: int = MAX_CONCURRENT_REQUESTS,
-        timeout: float = 30.0,
+        timeout: float | Timeout = 30.0,
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        trust_env: bool = False,
         timezone: tzinfo | None = None,
         size_limits: SizeLimits | None = None,
-        seed: int | None = None,
         coordinator: Coordinator | None = None,
+        seed: int | None = None,
     ) -> None:
         if not isinstance(auth, BearerAuth | ApiKeyAuth):
             raise RequestValidationError("auth", type(auth).__name__, "a BearerAuth or an ApiKeyAuth")
@@ -144,34 +170,35 @@ class BaseClient:
         self.wire_format = _request.validate_wire_format(wire_format)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise RequestValidationError("max_concurrency", max_concurrency, "an int >= 1 (Pardot allows 5)")
-        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-            raise RequestValidationError("timeout", timeout, "a positive number of seconds")
-        if timezone is not None and not isinstance(timezone, tzinfo):
-            raise RequestValidationError("timezone", timezone, "a datetime.tzinfo such as ZoneInfo(...)")
-        if transport is not None and session is not None:
+        _check_type("timezone", timezone, tzinfo, "a datetime.tzinfo such as ZoneInfo(...)")
+        _check_type("retry", retry, RetryPolicy, "an aeopp.RetryPolicy")
+        _check_type("size_limits", size_limits, SizeLimits, "an aeopp.SizeLimits")
+        _check_type("transport", transport, Transport, "an aeopp.Transport")
+        _check_type("coordinator", coordinator, Coordinator, "an aeopp.RedisCoordinator")
+        if transport is not None and (session is not None or trust_env):
             raise RequestValidationError(
-                "session", "<ClientSession>", "either session or transport, not both"
-            )
-        if transport is not None and not isinstance(transport, Transport):
-            raise RequestValidationError("transport", type(transport).__name__, "an aeopp.Transport")
-        if coordinator is not None and not isinstance(coordinator, Coordinator):
-            raise RequestValidationError(
-                "coordinator", type(coordinator).__name__, "an aeopp.RedisCoordinator"
+                "transport",
+                type(transport).__name__,
+                "either transport, or session/trust_env (which configure the built-in one)",
             )
         self.auth = auth
-        #: Limits shared with other clients and processes (never closed by the client).
-        self.coordinator = coordinator
-        self.timeout = float(timeout)
+        #: How long one attempt may take.
+        self.timeout = _timeout(timeout)
+        #: Retries, backoff and the whole call's budget.
         self.retry = retry or RetryPolicy()
+        #: The account's time zone: timestamps come out aware in it, and aware filters go in it.
         self.timezone = timezone
         self.max_concurrency = max_concurrency
-        self._limiter = AdaptiveLimiter(max_concurrency)
-        if size_limits is not None and not isinstance(size_limits, SizeLimits):
-            raise RequestValidationError("size_limits", type(size_limits).__name__, "an aeopp.SizeLimits")
         #: The largest answers read, by kind (a bigger one is a ProtocolError).
         self.size_limits = size_limits or SizeLimits()
+        #: Limits shared with other clients and processes (never closed by the client).
+        self.coordinator = coordinator
+        self._limiter = AdaptiveLimiter(max_concurrency)
         self._transport: Transport = transport or AiohttpTransport(
-            session, max_response_bytes=self.size_limits.mobile, pool_size=max(10, 2 * max_concurrency)
+            session,
+            max_response_bytes=self.size_limits.mobile,
+            pool_size=max(10, 2 * max_concurrency),
+            trust_env=trust_env,
         )
         self._rng = random.Random(seed)
         self._parse_limiter = anyio.CapacityLimiter(1)  # one parser thread: the GIL allows no more
@@ -194,6 +221,22 @@ class BaseClient:
         }
         fields = ", ".join(f"{name}={value!r}" for name, value in shown.items())
         return f"{type(self).__name__}({fields}, state={state.value if state else 'unset'})"
+
+    @classmethod
+    def from_env(cls: type[Self], environ: Mapping[str, str] | None = None, **options: Any) -> Self:
+        """A client configured from the environment, as the command line is.
+
+        ``AEOPP_ACCESS_TOKEN`` and ``AEOPP_BUSINESS_UNIT_ID`` (or the legacy ``AEOPP_EMAIL``,
+        ``AEOPP_PASSWORD`` and ``AEOPP_USER_KEY``), ``AEOPP_BASE_URL`` (default
+        https://pi.pardot.com), ``AEOPP_API_VERSION`` (3 or 4, default 4) and ``AEOPP_TIMEZONE``
+        (the account's IANA time zone); ``options`` (``max_concurrency=3``, ...) override them::
+
+            async with aeopp.OpportunityClient.from_env() as client: ...
+
+        A missing or bad setting raises :class:`RequestValidationError` naming its variable.
+        """
+        settings = _env.from_environ(os.environ if environ is None else environ)
+        return cls(**{**_env.client_options(settings), **options})
 
     @property
     def version(self) -> int:
@@ -281,7 +324,7 @@ class BaseClient:
         raw = await self._send(prepared, {})
         result = _parse.parse_login(raw.status, raw.headers, raw.body)
         if result.version in (3, 4) and result.version != self._version:
-            log.info("aeopp: the account uses API version %d; switching", result.version)
+            log.info("the account uses API version %d; switching", result.version)
             self._version = result.version
         return result
 
@@ -290,6 +333,7 @@ class BaseClient:
         prepared: _request.PreparedRequest,
         headers: Mapping[str, str],
         state: CallState | None = None,
+        attempt: int = 1,
     ) -> RawResponse:
         """One attempt: a limiter slot, then the request under the per-attempt timeout (the time
         queued for the slot goes into ``state.queued``)."""
@@ -304,6 +348,7 @@ class BaseClient:
             body=prepared.body(),
             operation=prepared.operation,
             max_response_bytes=cap,
+            timeout=self.timeout,
         )
         # Slots first (this client's, then the business unit's): time queued is no attempt time.
         queued_from = anyio.current_time()
@@ -311,13 +356,28 @@ class BaseClient:
             if state is not None:
                 state.queued += anyio.current_time() - queued_from
             self.stats.requests += 1
+            started = anyio.current_time()
             try:
-                with anyio.fail_after(self.timeout):
+                with anyio.fail_after(self.timeout.total):
                     raw = await self._transport.send(request)
             except TimeoutError:
+                log.debug(
+                    "%s %s: no answer within %g s", prepared.method, _shown_path(prepared), self.timeout.total
+                )
                 raise TransportError(
-                    f"no answer within {self.timeout:g} s ({prepared.operation})", request_sent=True
+                    f"no answer within {self.timeout.total:g} s ({prepared.operation})", request_sent=True
                 ) from None
+            except AeoppError as exc:
+                log.debug("%s %s: %s", prepared.method, _shown_path(prepared), type(exc).__name__)
+                raise
+            log.debug(
+                "%s %s: HTTP %d in %.3f s (attempt %d)",
+                prepared.method,
+                _shown_path(prepared),
+                raw.status,
+                anyio.current_time() - started,
+                attempt,
+            )
         if 300 <= raw.status < 400:
             where = urlsplit(raw.headers.get("location", ""))
             target = f"{where.scheme}://{where.hostname}" if where.hostname else "an unnamed location"
@@ -354,7 +414,9 @@ class BaseClient:
             operation=prepared.operation,
         )
         started = anyio.current_time()
+        attempt = 0
         while True:
+            attempt += 1
             prepared = prepared.with_version(self._version)
             retry_after: float | None = None
             generation = -1
@@ -362,7 +424,7 @@ class BaseClient:
                 if self.coordinator is not None:
                     await self.coordinator.admit(self.business_unit)
                 auth_headers, generation = await self.auth.headers(self._login)
-                raw = await self._send(prepared, auth_headers, state)
+                raw = await self._send(prepared, auth_headers, state, attempt)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
                 if len(raw.body) >= PARSE_IN_THREAD_BYTES:
                     # Parsing a big page is CPU work: in a worker thread the event loop stays free
@@ -393,14 +455,14 @@ class BaseClient:
                 if isinstance(error, ConcurrencyLimitExceeded):
                     self._limiter.too_many()
                 self.stats.retries += 1
-                log.debug("aeopp: retrying %s in %.3f s after %s", prepared.operation, step.delay, error)
+                log.debug("retrying %s in %.3f s after %s", prepared.operation, step.delay, error)
                 await anyio.sleep(step.delay)
             elif isinstance(step, Renew):
                 if not await self.auth.refresh(self._login, step.generation):
                     raise error
                 self.stats.refreshes += 1
             elif isinstance(step, SwitchVersion):
-                log.warning("aeopp: Pardot says this account needs API version %d; switching", step.version)
+                log.warning("Pardot says this account needs API version %d; switching", step.version)
                 self._version = step.version
                 self.stats.version_switches += 1
             else:

@@ -1,10 +1,12 @@
-"""Configuration values of the client: how big an answer may be."""
+"""Configuration values of the client: how big an answer may be, how long an attempt may take."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
-__all__ = ["SizeLimits"]
+__all__ = ["SizeLimits", "Timeout"]
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -37,3 +39,26 @@ class SizeLimits:
         if operation == "query":
             return (self.mobile, "mobile") if output == "mobile" else (self.page, "page")
         return self.record, "record"
+
+
+def _seconds(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None and attribute.name != "total":
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"Timeout.{attribute.name} must be a positive number of seconds, not {value!r}")
+
+
+@attrs.frozen
+class Timeout:
+    """How long one attempt may take, in seconds.
+
+    ``total`` caps the whole attempt (connecting, sending, waiting, reading); ``connect`` caps
+    establishing the connection (a request that never connected is retried even for a write, since
+    it surely didn't reach Pardot); ``read`` caps each wait for more of the answer. Time spent
+    queued for a slot is never counted. ``OpportunityClient(timeout=10.0)`` means
+    ``Timeout(total=10.0)``.
+    """
+
+    total: float = attrs.field(default=30.0, validator=_seconds)
+    connect: float | None = attrs.field(default=None, validator=_seconds)
+    read: float | None = attrs.field(default=None, validator=_seconds)

@@ -273,7 +273,7 @@ class _Walk(Generic[R]):
                         raise PaginationStalled(f"the page at offset {offset} repeats the previous page")
                     if records and prev_ids and records[0].id != prev_ids[-1]:
                         self.stats.drift_events += 1
-                        log.warning("aeopp: records moved between pages at offset %d while walking", offset)
+                        log.warning("records moved between pages at offset %d while walking", offset)
                 await self.emit(records, offset)
                 prev_ids = ids
                 total_now = page.total_results

@@ -14,6 +14,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from ._config import Timeout
+
 __all__ = ["MockTransport", "RawRequest", "RawResponse", "Transport"]
 
 #: Header names whose values never appear in a repr.
@@ -35,7 +37,9 @@ class RawRequest:
 
     ``operation`` says which API call it is (``read``, ``query``, ``login``, ...);
     ``max_response_bytes`` is the largest answer the client accepts for it (a transport should stop
-    reading beyond it and raise :class:`~aeopp.ProtocolError`). The repr hides credentials.
+    reading beyond it and raise :class:`~aeopp.ProtocolError`); ``timeout`` the attempt's
+    :class:`~aeopp.Timeout` (the client enforces ``total`` itself; a transport should apply
+    ``connect`` and ``read`` if its HTTP library can). The repr hides credentials.
     """
 
     method: str
@@ -44,6 +48,7 @@ class RawRequest:
     body: bytes = attrs.field(default=b"", repr=_body_repr)
     operation: str = ""
     max_response_bytes: int | None = None
+    timeout: Timeout | None = None
 
 
 @attrs.frozen

@@ -18,7 +18,6 @@ FLOORS: dict[str, int] = {
     "errors": 0,
     "models": 0,
     "_convert": 0,
-    "_transport": 0,
     "_concurrency": 0,
     "_coordinator": 0,
     "_config": 0,
@@ -28,6 +27,7 @@ FLOORS: dict[str, int] = {
     "_cursor": 1,
     "_retry": 1,
     "_envelope": 1,
+    "_transport": 1,
     # the object declared once
     "_spec": 2,
     # sans-I/O: requests, records, decisions
@@ -40,14 +40,15 @@ FLOORS: dict[str, int] = {
     "_pagination": 5,
     "auth": 6,
     "_query": 6,
+    "_env": 7,
     # the client
-    "_base": 7,
-    "client": 8,
+    "_base": 8,
+    "client": 9,
     # faces
-    "_cli_commands": 9,
-    "cli": 10,
-    "__init__": 11,
-    "__main__": 12,
+    "_cli_commands": 10,
+    "cli": 11,
+    "__init__": 12,
+    "__main__": 13,
 }
 
 SANS_IO = ["_request", "_parse", "_retry", "_decide", "_spec", "_validate", "_convert", "_envelope",
