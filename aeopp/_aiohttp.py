@@ -164,3 +164,7 @@ async def post_form_once(
         return await _send(session, "POST", url, headers, body, DEFAULT_MAX_RESPONSE_BYTES, limit)
     async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as own:
         return await _send(own, "POST", url, headers, body, DEFAULT_MAX_RESPONSE_BYTES, limit)
+
+
+# Public as aeopp.AiohttpTransport: reprs, tracebacks and pickles say so.
+AiohttpTransport.__module__ = "aeopp"

@@ -468,3 +468,7 @@ class BaseClient:
             else:
                 assert isinstance(step, GiveUp)
                 raise step.error
+
+
+# Public as aeopp.ClientStats: reprs, tracebacks and pickles say so.
+ClientStats.__module__ = "aeopp"

@@ -62,3 +62,8 @@ class Timeout:
     total: float = attrs.field(default=30.0, validator=_seconds)
     connect: float | None = attrs.field(default=None, validator=_seconds)
     read: float | None = attrs.field(default=None, validator=_seconds)
+
+
+# Public as aeopp.SizeLimits, aeopp.Timeout: reprs, tracebacks and pickles say so.
+SizeLimits.__module__ = "aeopp"
+Timeout.__module__ = "aeopp"

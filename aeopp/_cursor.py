@@ -64,3 +64,7 @@ def _opt_int(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("not an int")
     return value
+
+
+# Public as aeopp.Cursor: reprs, tracebacks and pickles say so.
+Cursor.__module__ = "aeopp"

@@ -394,3 +394,8 @@ async def run_walk(
 async def _deliver(send: MemoryObjectSendStream[Item[R]], exc: BaseException) -> None:
     with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
         await send.send(exc)
+
+
+# Public as aeopp.WalkPlan, aeopp.WalkStats: reprs, tracebacks and pickles say so.
+WalkPlan.__module__ = "aeopp"
+WalkStats.__module__ = "aeopp"

@@ -119,3 +119,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if seconds != seconds:  # NaN
         return None
     return max(0.0, seconds)
+
+
+# Public as aeopp.RetryPolicy: reprs, tracebacks and pickles say so.
+RetryPolicy.__module__ = "aeopp"

@@ -117,3 +117,10 @@ class MockTransport:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+# Public as aeopp.RawRequest, aeopp.RawResponse, aeopp.Transport, aeopp.MockTransport: reprs, tracebacks and pickles say so.
+RawRequest.__module__ = "aeopp"
+RawResponse.__module__ = "aeopp"
+Transport.__module__ = "aeopp"
+MockTransport.__module__ = "aeopp"

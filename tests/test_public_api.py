@@ -154,3 +154,30 @@ def test_transport_must_fit_the_protocol() -> None:
     assert isinstance(aeopp.AiohttpTransport(), aeopp.Transport)
     with pytest.raises(aeopp.RequestValidationError, match="transport"):
         aeopp.OpportunityClient(auth=auth(), transport=object())  # type: ignore[arg-type]
+
+
+def test_the_pytest_plugin_and_import_aeopp_load_nothing_heavy() -> None:
+    """The plugin is imported in every pytest run of any project with aeopp installed: it must not
+    pull in aiohttp, anyio or the client until a test uses the fixture."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aeopp, aeopp.testing.pytest_plugin; "
+        "print(sorted(m for m in ('aiohttp', 'aiohttp.web', 'anyio', 'aeopp.client', 'aeopp.testing._simulator') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_public_name_loads_on_first_use() -> None:
+    import aeopp.testing
+
+    assert sorted(dir(aeopp)) == sorted(aeopp.__all__)
+    for name in aeopp.__all__:
+        assert getattr(aeopp, name) is not None
+    for name in aeopp.testing.__all__:
+        assert getattr(aeopp.testing, name) is not None
+    with pytest.raises(AttributeError, match="Nope"):
+        aeopp.Nope  # type: ignore[attr-defined]  # noqa: B018
