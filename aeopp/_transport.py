@@ -119,7 +119,7 @@ class MockTransport:
         self.closed = True
 
 
-# Public as aeopp.RawRequest, aeopp.RawResponse, aeopp.Transport, aeopp.MockTransport: reprs, tracebacks and pickles say so.
+# Public as aeopp.RawRequest, ...: reprs, tracebacks and pickles say so.
 RawRequest.__module__ = "aeopp"
 RawResponse.__module__ = "aeopp"
 Transport.__module__ = "aeopp"
