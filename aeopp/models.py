@@ -1,9 +1,11 @@
 """The records the API returns: frozen, slotted attrs classes.
 
-Money is :class:`~decimal.Decimal`, timestamps are :class:`~datetime.datetime`: naive and in the
-Pardot API user's time zone (which the API never names), or aware when the client was given that
-time zone (``OpportunityClient(timezone=...)``). Fields the server sends that these classes don't
-know are kept in ``extra``, so a new server field never breaks anyone.
+Money is :class:`~decimal.Decimal`, timestamps are :class:`~datetime.datetime`. Pardot sends
+timestamps without an offset, in the API user's time zone, which the API never names: they are
+naive unless the client was told that time zone (``OpportunityClient(timezone=ZoneInfo(...))``,
+``AEOPP_TIMEZONE``), and then aware in it. ``to_dict()`` writes them in ISO 8601
+(``2024-01-31T09:30:00``, with ``-05:00`` when aware). Fields the server sends that these classes
+don't know are kept in ``extra``, so a new server field never breaks anyone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ __all__ = ["Campaign", "Opportunity", "Page", "Prospect", "VisitorActivity"]
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
+        return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):
@@ -59,7 +61,7 @@ def _to_dict(record: Any) -> dict[str, Any]:
 
 
 def _isoformat(value: datetime) -> str:
-    return value.isoformat(sep=" ")
+    return value.isoformat()
 
 
 def _record_dict(value: Any) -> Any:

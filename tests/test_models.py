@@ -43,8 +43,8 @@ def test_to_dict_is_json_ready_and_complete() -> None:
         "status": "won",
         "campaign_id": 3,
         "campaign": {"id": 3, "name": "Spring", "cost": "9.90"},
-        "closed_at": "2024-02-03 04:05:06-05:00",
-        "created_at": "2024-01-02 03:04:05",
+        "closed_at": "2024-02-03T04:05:06-05:00",
+        "created_at": "2024-01-02T03:04:05",
         "updated_at": None,
         "prospects": [
             {"id": 9, "email": "a+b@x.co", "first_name": "Ann", "last_name": None, "company": "AT&T"}
@@ -57,7 +57,7 @@ def test_to_dict_is_json_ready_and_complete() -> None:
                 "type": 19,
                 "type_name": "Opportunity Linked",
                 "details": None,
-                "created_at": "2024-01-02 03:04:06",
+                "created_at": "2024-01-02T03:04:06",
             }
         ],
         "salesforce_id": "006x",
