@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -16,14 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeopp import _request
-from aeopp._cli_commands import CSV_COLUMNS, Progress, render_progress
-from aeopp._constants import QUERY_FILTERS
+from aeopp import Cursor, _request
+from aeopp._spec import OPPORTUNITY, Filter, ObjectSpec
+from aeopp.cli import _export as cli_export
 from aeopp.cli import main
+from aeopp.cli._progress import Progress, render_progress
+from aeopp.cli._settings import connection_parser
+from aeopp.cli._writers import CSV_HEADER
 from aeopp.errors import RequestValidationError
 from aeopp.testing import PardotSimulator
 
@@ -155,8 +161,8 @@ def test_export_csv_to_stdout(sim: PardotSimulator, capsys: pytest.CaptureFixtur
     status, out, err = run(capsys, "export", *flags(sim), "--format", "csv", "--quiet")
     assert status == 0, err
     rows = list(csv.reader(io.StringIO(out)))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    body = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]]
+    assert tuple(rows[0]) == CSV_HEADER
+    body = [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
     assert [int(r["id"]) for r in body] == sim.store.ids()
     several = [r for r in body if ";" in r["prospect_ids"]]
     assert several, "the seeded data should hold an opportunity with several prospects"
@@ -366,7 +372,7 @@ def test_error_mid_export_keeps_whole_lines_and_resumes(
     assert "--append --resume " in lines[1]
     token = lines[1].rsplit(" ", 1)[1]
     rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == CSV_HEADER
     written = [int(r[0]) for r in rows[1:]]
     assert 0 < len(written) < len(sim.store)
     assert written == sim.store.ids()[: len(written)]
@@ -376,7 +382,7 @@ def test_error_mid_export_keeps_whole_lines_and_resumes(
     status, _, err = run(capsys, *base, "--append", "--resume", token)
     assert status == 0, err
     rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == CSV_HEADER
     assert [int(r[0]) for r in rows[1:]] == sim.store.ids()
 
 
@@ -504,15 +510,82 @@ def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
 # -- help and progress -----------------------------------------------------------------------------
 
 
-def test_export_help_lists_every_filter(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["export", "--help"])
+def help_text(*argv: str) -> str:
+    """``aeopp ARGV --help`` with its white space folded (argparse wraps lines as it likes)."""
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as info, contextlib.redirect_stdout(out):
+        main([*argv, "--help"])
     assert info.value.code == 0
-    out = capsys.readouterr().out
-    for name in QUERY_FILTERS:
-        assert "--" + name.replace("_", "-") in out
+    return " ".join(out.getvalue().split())
+
+
+def test_export_help_lists_every_filter_of_the_spec() -> None:
+    text = help_text("export")
+    for f in OPPORTUNITY.filters:
+        assert f"--{f.name.replace('_', '-')} {f.metavar} {f.help}" in text
+    assert "--sort-by " + "|".join(OPPORTUNITY.sorts) in text
+    for name, order in OPPORTUNITY.sorts.items():
+        assert f"{name} ({order})" in text
     for variable in ENV_NAMES:
-        assert variable in out
+        assert variable in text
+
+
+def export_parser(spec: ObjectSpec[Any]) -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="aeopp")
+    return cli_export.add_parser(root.add_subparsers(), connection_parser(), spec)
+
+
+def test_a_filter_added_to_the_spec_is_an_export_flag() -> None:
+    """No edit of the command line: a new filter is a flag, with its help, and reaches query()."""
+    extra = (
+        Filter("stage_is", lambda p, v, tz: (str(v), v), 99, "a stage (exactly)", "STAGE"),
+        Filter("campaign_id", lambda p, v, tz: (str(v), v), 98, "a campaign's id", "ID", cli_int=True),
+    )
+    spec = attrs.evolve(OPPORTUNITY, filters=(*OPPORTUNITY.filters, *extra))
+    parser = export_parser(spec)
+    text = " ".join(parser.format_help().split())
+    assert "--stage-is STAGE a stage (exactly)" in text
+    assert "--campaign-id ID a campaign's id" in text
+    args = parser.parse_args(["--stage-is", "Won", "--campaign-id", "12", "--prospect-id", "x"])
+    query = cli_export.query_arguments(args, spec)
+    assert (query["stage_is"], query["campaign_id"]) == ("Won", 12)  # an integer: cli_int
+    assert query["prospect_id"] == "x"  # not an integer: the library says why
+    assert "--stage-is" not in " ".join(export_parser(OPPORTUNITY).format_help().split())
+
+
+@pytest.mark.parametrize("command", ["create", "update"])
+def test_field_flags_come_from_the_spec(command: str) -> None:
+    text = help_text(command) if command == "create" else help_text(command, "1")
+    for f in OPPORTUNITY.record.editable:
+        required = command == "create" and f.required and not f.optional_on_create
+        metavar = f.metavar or f.name.upper()
+        assert f"--{f.name.replace('_', '-')} {metavar} {f.help}{' (required)' if required else ''}" in text
+    assert ("--prospect-email EMAIL" in text) == (command == "create")
+
+
+def test_csv_header_is_the_specs_columns() -> None:
+    assert tuple(column.name for column in OPPORTUNITY.record.csv_columns) == CSV_HEADER
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--page-size", "1"], "--page-size"),
+        (["--strategy", "keyset", "--sort-by", "value"], "--strategy"),
+        (["--strategy", "sideways"], "--strategy"),
+        (["--resume", Cursor("value", "descending", offset=3).token()], "--resume"),
+        (["--max-concurrency", "0"], "--max-concurrency"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--wire-format", "yaml"], "--wire-format"),
+    ],
+)
+def test_export_flags_are_checked_by_the_client_before_the_settings(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str
+) -> None:
+    """query() and the client's constructor check these; no connection setting is needed to hear it."""
+    status, out, err = run(capsys, "export", *argv)
+    assert (status, out) == (2, "")
+    assert assert_one_line_error(err).startswith(f"aeopp export: error: {flag}: invalid ")
 
 
 def test_render_progress() -> None:

@@ -1,9 +1,18 @@
-"""The ``aeopp`` command line: export, read, create, update, delete, undelete and simulate."""
+"""The ``aeopp`` command line: export, read, create, update, delete, undelete and simulate.
+
+``aeopp.cli:main`` is the console script (``python -m aeopp`` runs it too). The package's modules,
+from the bottom up: ``_settings`` (connection settings, exit statuses, error printing),
+``_progress`` (the progress bar), ``_writers`` (JSON Lines and CSV), ``_run`` (checking flags,
+connecting, mapping failures to exit statuses), then the commands: ``_export`` and ``_commands``.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+
+from . import _commands, _export
+from ._settings import connection_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -12,10 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subparser per command."""
     parser = argparse.ArgumentParser(prog="aeopp", description="Account Engagement (Pardot) opportunities.")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
-    from ._cli_commands import register
-    from .testing._cli import add_parser as add_simulate
+    from ..testing._cli import add_parser as add_simulate
 
-    register(subparsers)
+    parent = connection_parser()
+    _export.add_parser(subparsers, parent)
+    _commands.add_parsers(subparsers, parent)
     add_simulate(subparsers)
     return parser
 
