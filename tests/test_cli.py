@@ -10,6 +10,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -356,6 +357,78 @@ def test_auth_error_does_not_print_secrets(sim: PardotSimulator, capsys: pytest.
     assert_no_secrets(sim, out, err)
 
 
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("failure", ["wrong token", "unreachable"])
+@pytest.mark.parametrize("file_format", ["jsonl", "csv"])
+def test_a_failed_export_leaves_the_earlier_file_alone(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path, failure: str, file_format: str
+) -> None:
+    """The first request fails: FILE keeps the earlier export, and no temporary file stays behind."""
+    target = tmp_path / f"prev.{file_format}"
+    target.write_text("the earlier export\n", "utf-8")
+    if failure == "wrong token":
+        connection = ["--base-url", sim.base_url, "--access-token", "wrong",
+                      "--business-unit-id", sim.credentials.business_unit_id]  # fmt: skip
+    else:
+        connection = ["--base-url", f"http://127.0.0.1:{closed_port()}", *flags(sim)[2:]]
+    status, out, err = run(capsys, "export", *connection, "--format", file_format, "-o", str(target))
+    assert (status, out) == (1, "")
+    assert "Pardot error 184" in err if failure == "wrong token" else "TransportError" in err
+    assert target.read_text("utf-8") == "the earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    # appending: nothing truncated either
+    status, _, err = run(capsys, "export", *connection, "--append", "-o", str(target))
+    assert status == 1
+    assert target.read_text("utf-8") == "the earlier export\n"
+
+
+def test_an_export_replaces_the_file_when_it_ends(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "prev.jsonl"
+    target.write_text("the earlier export\n" * 1000, "utf-8")
+    target.chmod(0o640)
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "3", "-o", str(target))
+    assert status == 0, err
+    assert [json.loads(line)["id"] for line in target.read_text("utf-8").splitlines()] == sim.store.ids()[:3]
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    # an export matching nothing replaces it too: the answer is "nothing"
+    status, _, err = run(capsys, "export", *flags(sim), "--id-greater-than", str(10**9), "-o", str(target))
+    assert status == 0, err
+    assert target.read_text("utf-8") == ""
+    # through a link, the linked file is written
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "2", "-o", str(link))
+    assert status == 0, err
+    assert link.is_symlink()
+    assert len(target.read_text("utf-8").splitlines()) == 2
+
+
+def test_an_error_mid_export_still_replaces_the_file_with_what_was_written(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "prev.jsonl"
+    target.write_text("the earlier export\n", "utf-8")
+    sim.reset_quota()
+    sim.settings.daily_quota = 2
+    status, _, err = run(capsys, "export", *flags(sim), "--page-size", "50", "--max-concurrency", "1",
+                         "-o", str(target))  # fmt: skip
+    assert status == 1
+    assert "--append --resume " in err.splitlines()[1]
+    ids = [json.loads(line)["id"] for line in target.read_text("utf-8").splitlines()]
+    assert ids == sim.store.ids()[: len(ids)]
+    assert 0 < len(ids) < len(sim.store)
+
+
 def test_error_mid_export_keeps_whole_lines_and_resumes(
     sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -479,8 +552,8 @@ def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
     proc = subprocess.Popen(common, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not target.exists() or target.stat().st_size == 0):
-            time.sleep(0.01)
+        while time.monotonic() < deadline and not any(p.stat().st_size for p in tmp_path.iterdir()):
+            time.sleep(0.01)  # the export writes a temporary file beside the target first
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -505,6 +578,30 @@ def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
     ids = [json.loads(line)["id"] for line in target.read_text("utf-8").splitlines()]
     assert len(ids) == 3000
     assert ids == sorted(set(ids))
+
+
+def test_interrupted_before_the_first_record_leaves_the_file_alone(tmp_path: Path) -> None:
+    target = tmp_path / "prev.csv"
+    target.write_text("the earlier export\n", "utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aeopp", "export", "--simulate", "100", "--latency-ms", "10000",
+         "--format", "csv", "--output", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(list(tmp_path.iterdir())) < 2:
+            time.sleep(0.01)  # the temporary file exists: the walk has started
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err == f"interrupted before the first record: {target} left as it was\n"
+    assert target.read_text("utf-8") == "the earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
 # -- help and progress -----------------------------------------------------------------------------

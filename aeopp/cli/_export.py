@@ -131,10 +131,12 @@ async def _walk_into(query: OpportunityQuery, writer: RecordWriter, progress: Pr
 async def _export(client: OpportunityClient, args: argparse.Namespace, sim: SimInfo | None) -> int:
     query = client.query(**query_arguments(args))
     destination = "stdout" if args.output in (None, "-") else args.output
-    with open_output(args.output, append=args.append) as (stream, has_data):
-        writer = writer_for(args.format, stream, header=not has_data)
+    with open_output(args.output, append=args.append) as output:
+        writer = writer_for(args.format, output.stream, header=not output.has_data)
         progress = Progress(sys.stderr, enabled=False if args.quiet else None)
         result = await _walk_into(query, writer, progress)
+        # FILE is replaced by what was written, unless the export failed before writing anything
+        output.keep = result.done > 0 or (result.error is None and not result.interrupted)
     stats = client.stats
     summary = (
         f"{result.done:,} records to {destination} in {result.seconds:.2f} s: {query.stats.pages:,} pages, "
@@ -153,7 +155,10 @@ async def _export(client: OpportunityClient, args: argparse.Namespace, sim: SimI
     elif cursor is not None:
         resume = f"; to continue, add --resume {cursor.token()}"
     if failure is None:
-        note(f"interrupted: wrote {summary}{resume}")
+        if output.keep or destination == "stdout":
+            note(f"interrupted: wrote {summary}{resume}")
+        else:
+            note(f"interrupted before the first record: {destination} left as it was{resume}")
         return EXIT_INTERRUPTED
     error(args, describe(failure))
     if result.done:

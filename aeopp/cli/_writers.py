@@ -2,7 +2,9 @@
 
 JSON Lines holds each record's ``to_dict()``; CSV has one column per entry of the spec's
 ``OPPORTUNITY.record.csv_columns`` (the campaign's name, the prospects' ids and emails joined with
-``;``). Writers keep whole lines until :meth:`flush`, so a file never ends mid-record.
+``;``). Writers keep whole lines until :meth:`flush`, so a file never ends mid-record. A file is
+written under a temporary name and renamed into place at the end, so that an export which fails at
+its first request leaves the earlier file as it was.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ import contextlib
 import csv
 import io
 import json
+import os
+import secrets
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Protocol, TextIO, cast
+
+import attrs
 
 from .._spec import OPPORTUNITY
 from ..models import Opportunity
@@ -23,6 +30,7 @@ __all__ = [
     "CSV_HEADER",
     "CsvWriter",
     "JsonLinesWriter",
+    "Output",
     "RecordWriter",
     "csv_row",
     "json_line",
@@ -117,16 +125,75 @@ def writer_for(file_format: str, stream: TextIO, *, header: bool = True) -> Reco
     return CsvWriter(stream, header=header) if file_format == "csv" else JsonLinesWriter(stream)
 
 
+@attrs.define
+class Output:
+    """Where an export writes, and whether the stream already holds data (appending to a non-empty file).
+
+    Set ``keep`` when the export has something to show for itself: only then does a temporary
+    file replace FILE.
+    """
+
+    stream: TextIO
+    has_data: bool = False
+    keep: bool = False
+
+
 @contextlib.contextmanager
-def open_output(path: str | None, *, append: bool) -> Iterator[tuple[TextIO, bool]]:
-    """The output stream, and whether it already holds data (appending to a non-empty file)."""
+def open_output(path: str | None, *, append: bool) -> Iterator[Output]:
+    """Stdout (no ``path`` or ``-``), FILE appended to, or a temporary file beside FILE.
+
+    The temporary file replaces FILE at the end if ``keep`` was set, and is removed otherwise,
+    leaving FILE as it was. It takes FILE's permissions (through a link, the linked file's).
+    """
     if path in (None, "-"):
-        yield sys.stdout, False
+        yield Output(sys.stdout)
         return
-    mode = "a" if append else "w"
+    if os.path.isdir(path):
+        raise UsageError(f"--output: {path!r} is a directory")
+    if append:
+        try:
+            stream = cast(TextIO, open(path, "a", encoding="utf-8", newline=""))  # noqa: SIM115
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        with stream:
+            yield Output(stream, has_data=stream.tell() > 0)
+        return
+    target = os.path.realpath(path)
+    temporary, stream = _temporary_beside(target, path)
+    output = Output(stream)
     try:
-        stream = cast(TextIO, open(path, mode, encoding="utf-8", newline=""))  # noqa: SIM115
-    except OSError as exc:
-        raise UsageError(f"--output: can't write {path!r}: {exc.strerror}") from None
-    with stream:
-        yield stream, append and stream.tell() > 0
+        with stream:
+            yield output
+    except BaseException:
+        _remove(temporary)
+        raise
+    if output.keep:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temporary, target)
+    else:
+        _remove(temporary)
+
+
+def _cannot_write(path: str, exc: OSError) -> UsageError:
+    return UsageError(f"--output: can't write {path!r}: {exc.strerror}")
+
+
+def _temporary_beside(target: str, shown: str) -> tuple[str, TextIO]:
+    """A new file in ``target``'s folder (created as ``open(..., "w")`` would, umask and all)."""
+    folder, name = os.path.split(target)
+    for _ in range(100):
+        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _cannot_write(shown, exc) from None
+        return temporary, cast(TextIO, open(fd, "w", encoding="utf-8", newline=""))
+    raise UsageError(f"--output: can't make a temporary file beside {shown!r}")  # pragma: no cover
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
