@@ -429,6 +429,28 @@ def test_an_error_mid_export_still_replaces_the_file_with_what_was_written(
     assert 0 < len(ids) < len(sim.store)
 
 
+def test_resume_without_append_into_a_non_empty_file_is_refused(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "part.jsonl"
+    target.write_text('{"id":1}\n', "utf-8")
+    token = Cursor("id", "ascending", last_id=sim.store.ids()[5]).token()
+    before = sim.stats.requests
+    status, out, err = run(capsys, "export", *flags(sim), "--resume", token, "-o", str(target))
+    assert (status, out) == (2, "")
+    line = assert_one_line_error(err)
+    assert line.startswith("aeopp export: error: --resume ")
+    assert line.endswith("add --append")
+    assert target.read_text("utf-8") == '{"id":1}\n'
+    assert sim.stats.requests == before
+    # into an empty or a new file, or with --append, it runs
+    target.write_text("", "utf-8")
+    for extra in ([], ["--append"]):
+        status, _, err = run(capsys, "export", *flags(sim), "--resume", token, "-o", str(target), *extra)
+        assert status == 0, err
+    assert len(target.read_text("utf-8").splitlines()) == 2 * (len(sim.store) - 6)
+
+
 def test_error_mid_export_keeps_whole_lines_and_resumes(
     sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import math
+import os
 import signal
 import sys
 import time
@@ -68,6 +69,20 @@ def _validate(args: argparse.Namespace, offline: OpportunityClient) -> None:
     if args.format not in FORMATS:
         raise UsageError(f"--format: {args.format!r} is not one of {', '.join(FORMATS)}")
     offline.query(**query_arguments(args))  # the library's own checks, once
+    if args.resume is not None and not args.append and _holds_data(args.output):
+        raise UsageError(
+            f"--resume without --append would replace {args.output!r}, which holds the export so far: "
+            "add --append"
+        )
+
+
+def _holds_data(path: str | None) -> bool:
+    if path in (None, "-"):
+        return False
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False
 
 
 def run_export(args: argparse.Namespace) -> int:
