@@ -707,6 +707,27 @@ def test_export_flags_are_checked_by_the_client_before_the_settings(
     assert assert_one_line_error(err).startswith(f"aeopp export: error: {flag}: invalid ")
 
 
+@pytest.mark.parametrize(
+    ("argv", "prog"),
+    [
+        (["export", "--bogus"], "aeopp export"),
+        (["read", "1", "--bogus", "x"], "aeopp read"),
+        (["simulate", "--bogus"], "aeopp simulate"),
+        (["--bogus"], "aeopp"),
+    ],
+)
+def test_an_unknown_flag_shows_its_commands_usage(
+    capsys: pytest.CaptureFixture[str], argv: list[str], prog: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: {prog} [-h]")
+    unknown = " ".join(a for a in argv if a not in ("export", "read", "simulate", "1"))
+    assert err.endswith(f"\n{prog}: error: unrecognized arguments: {unknown}\n")
+
+
 def test_render_progress() -> None:
     line = render_progress(5_000, 20_000, 2.0, width=100)
     assert " 5,000/20,000  25%  2,500 rec/s  ETA 6.0 s" in line

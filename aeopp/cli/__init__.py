@@ -17,8 +17,7 @@ from ._settings import connection_parser
 __all__ = ["build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, one subparser per command."""
+def _build() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="aeopp", description="Account Engagement (Pardot) opportunities.")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     from ..testing._cli import add_parser as add_simulate
@@ -27,13 +26,21 @@ def build_parser() -> argparse.ArgumentParser:
     _export.add_parser(subparsers, parent)
     _commands.add_parsers(subparsers, parent)
     add_simulate(subparsers)
-    return parser
+    return parser, subparsers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one subparser per command."""
+    return _build()[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, subparsers = _build()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser, with its own usage line
+        command = subparsers.choices.get(args.command) if args.command else None
+        (command or parser).error("unrecognized arguments: " + " ".join(unknown))
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
