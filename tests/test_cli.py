@@ -602,6 +602,24 @@ def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
     assert ids == sorted(set(ids))
 
 
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """A FILE that is no regular file (a FIFO here; /dev/null likewise) gets the records directly."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text("utf-8")), daemon=True)
+    reader.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "aeopp", "export", "--simulate", "30", "--latency-ms", "0", "-o", str(fifo)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    reader.join(30)
+    assert done.returncode == 0, done.stderr
+    assert fifo.is_fifo()
+    assert len(received[0].splitlines()) == 30
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
 def test_interrupted_before_the_first_record_leaves_the_file_alone(tmp_path: Path) -> None:
     target = tmp_path / "prev.csv"
     target.write_text("the earlier export\n", "utf-8")
@@ -613,7 +631,8 @@ def test_interrupted_before_the_first_record_leaves_the_file_alone(tmp_path: Pat
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(list(tmp_path.iterdir())) < 2:
-            time.sleep(0.01)  # the temporary file exists: the walk has started
+            time.sleep(0.01)  # the temporary file exists: the walk is starting
+        time.sleep(0.5)  # and now waits for its first page, 10 s away
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -758,18 +777,17 @@ def test_progress_draws_only_when_enabled() -> None:
     assert quiet.getvalue() == ""
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
-    """With stderr on a terminal the bar is drawn (done of total, rate, ETA), then erased before the summary."""
+def on_a_terminal(*argv: str) -> str:
+    """What ``python -m aeopp ARGV`` writes to stderr when stderr is a terminal; it must exit 0."""
     import pty
 
     master, slave = pty.openpty()
-    target = tmp_path / "tty.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aeopp", "export", "--simulate", "2000", "--latency-ms", "20",
-         "--page-size", "50", "--output", str(target)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
-    )  # fmt: skip
+        [sys.executable, "-m", "aeopp", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+    )
     os.close(slave)
     chunks: list[bytes] = []
     try:
@@ -787,7 +805,15 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    text = b"".join(chunks).decode()
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a terminal the bar is drawn (done of total, rate, ETA), then erased before the summary."""
+    target = tmp_path / "tty.jsonl"
+    text = on_a_terminal("export", "--simulate", "2000", "--latency-ms", "20", "--page-size", "50",
+                         "--output", str(target))  # fmt: skip
     assert "\r[" in text
     assert "/2,000 " in text
     assert "rec/s" in text

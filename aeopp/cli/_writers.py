@@ -17,7 +17,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TextIO, cast
 
 import attrs
@@ -143,30 +143,29 @@ def open_output(path: str | None, *, append: bool) -> Iterator[Output]:
     """Stdout (no ``path`` or ``-``), FILE appended to, or a temporary file beside FILE.
 
     The temporary file replaces FILE at the end if ``keep`` was set, and is removed otherwise,
-    leaving FILE as it was. It takes FILE's permissions (through a link, the linked file's).
+    leaving FILE as it was. It takes FILE's permissions (through a link, the linked file's). A FILE
+    that is no regular file (``/dev/null``, a named pipe) is written to directly, never replaced.
     """
     if path in (None, "-"):
         yield Output(sys.stdout)
         return
     if os.path.isdir(path):
         raise UsageError(f"--output: {path!r} is a directory")
-    if append:
-        try:
-            stream = cast(TextIO, open(path, "a", encoding="utf-8", newline=""))  # noqa: SIM115
-        except OSError as exc:
-            raise _cannot_write(path, exc) from None
-        with stream:
-            yield Output(stream, has_data=stream.tell() > 0)
-        return
     target = os.path.realpath(path)
-    temporary, stream = _temporary_beside(target, path)
-    output = Output(stream)
-    try:
-        with stream:
+    special = os.path.exists(target) and not os.path.isfile(target)
+    if append or special:
+        with _text(path, lambda: os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)) as stream:
+            yield Output(stream, has_data=append and os.fstat(stream.fileno()).st_size > 0)
+        return
+    temporary = _temporary_name(target)
+    with _text(path, lambda: os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)) as stream:
+        output = Output(stream)
+        try:
             yield output
-    except BaseException:
-        _remove(temporary)
-        raise
+        except BaseException:
+            stream.close()
+            _remove(temporary)
+            raise
     if output.keep:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
@@ -175,23 +174,20 @@ def open_output(path: str | None, *, append: bool) -> Iterator[Output]:
         _remove(temporary)
 
 
-def _cannot_write(path: str, exc: OSError) -> UsageError:
-    return UsageError(f"--output: can't write {path!r}: {exc.strerror}")
+@contextlib.contextmanager
+def _text(shown: str, opener: Callable[[], int]) -> Iterator[TextIO]:
+    """A UTF-8 text stream on the file descriptor ``opener`` gives (created as ``open()`` would)."""
+    try:
+        fd = opener()
+    except OSError as exc:
+        raise UsageError(f"--output: can't write {shown!r}: {exc.strerror}") from None
+    with open(fd, "w", encoding="utf-8", newline="") as stream:
+        yield cast(TextIO, stream)
 
 
-def _temporary_beside(target: str, shown: str) -> tuple[str, TextIO]:
-    """A new file in ``target``'s folder (created as ``open(..., "w")`` would, umask and all)."""
+def _temporary_name(target: str) -> str:
     folder, name = os.path.split(target)
-    for _ in range(100):
-        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
-        try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise _cannot_write(shown, exc) from None
-        return temporary, cast(TextIO, open(fd, "w", encoding="utf-8", newline=""))
-    raise UsageError(f"--output: can't make a temporary file beside {shown!r}")  # pragma: no cover
+    return os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
 
 
 def _remove(path: str) -> None:
