@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -821,3 +822,17 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     bar_end = text.rindex("\r\x1b[K")
     assert text[bar_end + 4 :].lstrip().startswith("exported 2,000 records")
     assert len(target.read_text().splitlines()) == 2000
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(("argv", "total"), [(["--max-items", "300"], 300),
+                                             (["--offset", "1950", "--max-items", "300"], 50)])  # fmt: skip
+def test_the_progress_total_is_what_the_export_will_write(
+    tmp_path: Path, argv: list[str], total: int
+) -> None:
+    """--max-items and --offset cap the bar's total (and so its ETA): not the matches' count."""
+    text = on_a_terminal("export", "--simulate", "2000", "--latency-ms", "20", "--page-size", "50", *argv,
+                         "--output", str(tmp_path / "out.jsonl"))  # fmt: skip
+    totals = set(re.findall(r" [\d,]+/([\d,]+) ", text))
+    assert totals == {f"{total:,}"}
+    assert f"exported {total} records" in text

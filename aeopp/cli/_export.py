@@ -119,6 +119,14 @@ class _WalkResult:
     interrupted: bool = False
 
 
+def _expected(query: OpportunityQuery) -> int | None:
+    """How many records the walk will yield: the matches after ``offset``, at most ``max_items``."""
+    if query.total_results is None:
+        return None
+    remaining = max(0, query.total_results - query.plan.offset)
+    return remaining if query.plan.max_items is None else min(remaining, query.plan.max_items)
+
+
 async def _walk_into(query: OpportunityQuery, writer: RecordWriter, progress: Progress) -> _WalkResult:
     """Write every record of ``query``, flushing whole lines once per page's worth; stop on a signal."""
     result = _WalkResult()
@@ -132,7 +140,7 @@ async def _walk_into(query: OpportunityQuery, writer: RecordWriter, progress: Pr
                     result.done += 1
                     if writer.pending >= batch:
                         writer.flush()
-                    progress.update(result.done, query.total_results)
+                    progress.update(result.done, _expected(query))
         except AeoppError as exc:
             result.error = exc
         finally:
