@@ -557,6 +557,27 @@ def test_simulate_computed_comparison(capsys: pytest.CaptureFixture[str], tmp_pa
     assert compared.startswith("one page at a time: at least 0.00 s (computed, not measured: 2 pages x 2 ms")
 
 
+def test_a_computed_bound_below_the_export_time_claims_no_speed_up(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """2 pages x 1 µs is far below what the export took: no "0.0x faster"."""
+    target = tmp_path / "demo.jsonl"
+    status, _, err = run(capsys, "export", "--simulate", "300", "--latency-ms", "0.001", "-o", str(target))
+    assert status == 0, err
+    compared = err.splitlines()[-1]
+    assert compared.startswith(
+        "one page at a time: at least 0.00 s (computed, not measured: 2 pages x 0.001 ms"
+    )
+    assert "faster" not in compared
+    assert "this export: " in compared
+
+
+def test_speed_wording() -> None:
+    assert cli_export.speed(10.0, 2.0) == "5.0x faster"
+    assert cli_export.speed(1.0, 2.0) == "2.0x slower"
+    assert cli_export.speed(1.0, 1.0) == "as fast"
+
+
 def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "export", "--simulate", "250", "--latency-ms", "1", "--compare", "--quiet",
                            "--page-size", "50", "--format", "csv")  # fmt: skip
