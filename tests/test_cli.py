@@ -334,6 +334,57 @@ def test_other_bad_values(capsys: pytest.CaptureFixture[str], argv: list[str]) -
     assert assert_one_line_error(err).startswith(f"aeopp {argv[0]}: error: ")
 
 
+TOKEN = ["--access-token", "t", "--business-unit-id", "0Uv000000000000AAA"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["export", "--compare", *TOKEN], "--compare needs --simulate"),
+        (["export", "--latency-ms", "5", *TOKEN], "--latency-ms needs --simulate"),
+        (["read", "1", "--seed", "3", *TOKEN], "--seed needs --simulate"),
+        (["export", "--simulator-process", *TOKEN], "--simulator-process needs --simulate"),
+        (["export", "--simulate", "10", "--base-url", "https://example.com"],
+         "--simulate starts its own simulator: drop --base-url"),
+        (["delete", "1", "--simulate", "10", *TOKEN],
+         "--simulate starts its own simulator: drop --access-token, --business-unit-id"),
+        (["export", "--append", *TOKEN], "--append needs --output FILE"),
+        (["export", "--append", "-o", "-", *TOKEN], "--append needs --output FILE"),
+    ],
+)  # fmt: skip
+def test_flags_that_would_be_ignored_are_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert assert_one_line_error(err) == f"aeopp {argv[0]}: error: {says}"
+
+
+def test_simulate_ignores_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AEOPP_BASE_URL", "https://example.com")
+    monkeypatch.setenv("AEOPP_ACCESS_TOKEN", "not-the-simulators")
+    status, out, err = run(capsys, "export", "--simulate", "20", "--latency-ms", "0", "--quiet")
+    assert status == 0, err
+    assert len(out.splitlines()) == 20
+
+
+def test_more_than_five_in_flight_is_warned_about(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "export", *flags(sim), "--max-concurrency", "8", "--max-items", "5")
+    assert status == 0, err
+    assert len(out.splitlines()) == 5
+    warning = err.splitlines()[0]
+    assert warning == (
+        "aeopp export: warning: --max-concurrency 8: Pardot allows 5 requests in flight per business unit "
+        "(more are answered with error 66, then retried)"
+    )
+    status, _, err = run(capsys, "export", *flags(sim), "--max-concurrency", "5", "--max-items", "5")
+    assert "warning" not in err
+
+
 # -- API errors --------------------------------------------------------------------------------------
 
 

@@ -68,6 +68,10 @@ def query_arguments(args: argparse.Namespace, spec: ObjectSpec[Any] = OPPORTUNIT
 def _validate(args: argparse.Namespace, offline: OpportunityClient) -> None:
     if args.format not in FORMATS:
         raise UsageError(f"--format: {args.format!r} is not one of {', '.join(FORMATS)}")
+    if args.compare and args.simulate is None:
+        raise UsageError("--compare needs --simulate")
+    if args.append and args.output in (None, "-"):
+        raise UsageError("--append needs --output FILE")
     offline.query(**query_arguments(args))  # the library's own checks, once
     if args.resume is not None and not args.append and _holds_data(args.output):
         raise UsageError(

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._constants import MAX_CONCURRENT_REQUESTS
 from ..auth import BearerAuth
 from ..client import OpportunityClient
 from ..errors import AeoppError, RequestValidationError
 from ._settings import (
+    DEFAULT_SIM_LATENCY_MS,
     EXIT_API,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -31,10 +33,12 @@ from ._settings import (
     describe,
     error,
     flag,
+    given_settings,
     lenient_int,
     lenient_number,
     resolve_connection,
     validation_message,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -94,22 +98,35 @@ async def _checked(args: argparse.Namespace, body: Body, validate: Validate) -> 
     # Never opened: its constructor checks the options, and the command's own checks run on it.
     offline = OpportunityClient(auth=BearerAuth("offline", "0Uv" + "0" * 15), **options)
     validate(args, offline)
+    if offline.max_concurrency > MAX_CONCURRENT_REQUESTS:
+        warn(
+            args,
+            f"--max-concurrency {offline.max_concurrency}: Pardot allows {MAX_CONCURRENT_REQUESTS} requests "
+            "in flight per business unit (more are answered with error 66, then retried)",
+        )
     connection = None if args.simulate is not None else resolve_connection(args, os.environ)
     return await _connected(args, connection, options, body)
 
 
 def _check_simulator_flags(args: argparse.Namespace) -> None:
-    """The simulator's flags, which the command line alone reads."""
-    args.simulate, args.seed = lenient_int(args.simulate), lenient_int(args.seed)
-    if args.simulate is not None and (
-        isinstance(args.simulate, str) or not 0 <= args.simulate <= _MAX_SIMULATED
-    ):
+    """The simulator's flags, which the command line alone reads, and their defaults."""
+    if args.simulate is None:
+        for name in ("latency_ms", "seed", "simulator_process"):
+            if getattr(args, name) not in (None, False):
+                raise UsageError(f"{flag(name)} needs --simulate")
+        return
+    given = given_settings(args)
+    if given:
+        raise UsageError("--simulate starts its own simulator: drop " + ", ".join(given))
+    args.simulate = lenient_int(args.simulate)
+    if isinstance(args.simulate, str) or not 0 <= args.simulate <= _MAX_SIMULATED:
         raise UsageError(
             f"--simulate: {args.simulate!r} is not a number of records from 0 to {_MAX_SIMULATED}"
         )
+    args.seed = lenient_int(args.seed or "0")
     if isinstance(args.seed, str):
         raise UsageError(f"--seed: {args.seed!r} is not an integer")
-    latency = lenient_number(args.latency_ms)
+    latency = lenient_number(args.latency_ms or str(DEFAULT_SIM_LATENCY_MS))
     if isinstance(latency, str) or latency < 0:
         raise UsageError(f"{flag('latency_ms')}: {args.latency_ms!r} is not a number >= 0")
     args.latency_ms = latency

@@ -35,11 +35,13 @@ __all__ = [
     "describe",
     "error",
     "flag",
+    "given_settings",
     "lenient_int",
     "lenient_number",
     "note",
     "resolve_connection",
     "validation_message",
+    "warn",
 ]
 
 DEFAULT_BASE_URL = "https://pi.pardot.com"
@@ -65,7 +67,8 @@ ENV_HELP = """\
 connection settings come from the flags or from the environment: AEOPP_BASE_URL (default
 https://pi.pardot.com), AEOPP_ACCESS_TOKEN and AEOPP_BUSINESS_UNIT_ID (Salesforce OAuth),
 AEOPP_API_VERSION (3 or 4, default 4), or the legacy AEOPP_EMAIL, AEOPP_PASSWORD and
-AEOPP_USER_KEY. With --simulate N, an embedded simulator with N opportunities is used instead.
+AEOPP_USER_KEY. With --simulate N, an embedded simulator with N opportunities is used instead:
+connection flags are then refused and the AEOPP_* variables ignored.
 exit status: 0 done, 1 API or network error, 2 bad flags or settings, 130 interrupted."""
 
 
@@ -100,6 +103,11 @@ def _setting(args: argparse.Namespace, env: Mapping[str, str], name: str) -> str
 def _missing(name: str) -> str:
     option, variable, label = SETTINGS[name]
     return f"missing {label}: pass {option} or set {variable}"
+
+
+def given_settings(args: argparse.Namespace) -> list[str]:
+    """The connection flags given on the command line (the environment aside)."""
+    return [SETTINGS[name][0] for name in SETTINGS if getattr(args, name, None) is not None]
 
 
 def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
@@ -177,11 +185,10 @@ def connection_parser() -> argparse.ArgumentParser:
                      help="run against an embedded simulator seeded with N opportunities")  # fmt: skip
     sim.add_argument(
         "--latency-ms",
-        default=str(DEFAULT_SIM_LATENCY_MS),
         metavar="MS",
         help=f"the simulator's latency per request (default: {DEFAULT_SIM_LATENCY_MS:g})",
     )
-    sim.add_argument("--seed", default="0", metavar="N", help="seed of the simulator's data (default: 0)")
+    sim.add_argument("--seed", metavar="N", help="seed of the simulator's data (default: 0)")
     sim.add_argument(
         "--simulator-process",
         action="store_true",
@@ -201,6 +208,11 @@ def _say(text: str) -> None:
 def error(args: argparse.Namespace, message: str) -> None:
     """``aeopp COMMAND: error: MESSAGE`` on stderr."""
     _say(f"aeopp {args.command}: error: {message}")
+
+
+def warn(args: argparse.Namespace, message: str) -> None:
+    """``aeopp COMMAND: warning: MESSAGE`` on stderr."""
+    _say(f"aeopp {args.command}: warning: {message}")
 
 
 def note(text: str) -> None:
