@@ -19,7 +19,7 @@ from ..client import OpportunityClient
 from ..errors import RequestValidationError
 from ..models import Opportunity
 from ._run import Body, SimInfo, Validate, run
-from ._settings import ENV_HELP, UsageError, flag, lenient_int
+from ._settings import ENV_HELP, UsageError, flag, lenient_int, note
 from ._writers import json_line
 
 __all__ = ["add_parsers"]
@@ -54,7 +54,13 @@ def _validate_read(args: argparse.Namespace, offline: OpportunityClient) -> None
 
 
 async def _read(client: OpportunityClient, args: argparse.Namespace, sim: SimInfo | None) -> int:
-    _print_records(await client.read_many([_id(text) for text in args.ids]), args.pretty)
+    ids = [_id(text) for text in args.ids]
+    records = await client.read_many(ids, missing=args.missing)
+    _print_records(records, args.pretty)
+    found = {record.id for record in records}
+    skipped = [str(i) for i in dict.fromkeys(ids) if i not in found]
+    if skipped:
+        note("not found, skipped: " + " ".join(skipped))
     return 0
 
 
@@ -164,6 +170,9 @@ def add_parsers(
     read = command("read", "read opportunities by id")
     read.add_argument("ids", nargs="+", metavar="ID")
     read.add_argument("--pretty", action="store_true", help="indented JSON")
+    read.add_argument("--missing", choices=("raise", "skip"), default="raise",
+                      help="an id that isn't there: raise an error (the default), or skip it, "
+                      "naming it on stderr")  # fmt: skip
     read.set_defaults(func=_runner(_read, _validate_read))
 
     create = command("create", "create an opportunity")

@@ -19,7 +19,7 @@ import attrs
 from .._constants import MAX_CONCURRENT_REQUESTS
 from .._validate import validate_version
 from ..auth import ApiKeyAuth, BearerAuth
-from ..errors import AeoppError, PardotError, RequestValidationError
+from ..errors import AeoppError, AuthenticationError, PardotError, RequestValidationError
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -221,7 +221,7 @@ def note(text: str) -> None:
 
 
 def validation_message(exc: RequestValidationError, args: argparse.Namespace) -> str:
-    """The library's message, led by the flag that gave the value.
+    """The library's message, led by the flag that gave the value (``missing --name`` when none did).
 
     A library parameter is named like its flag (``page_size``, ``--page-size``); a command's
     ``aliases`` names the others (``output`` is ``--api-output``).
@@ -232,9 +232,29 @@ def validation_message(exc: RequestValidationError, args: argparse.Namespace) ->
         option = flag(exc.parameter)
     if option is None:
         return str(exc)
+    if exc.value is None:
+        return f"missing {option}: {exc.allowed}"
     return f"{option}: {exc}"
 
 
+def _settings_hint(*names: str) -> str:
+    options = ", ".join(SETTINGS[name][0] for name in names)
+    variables = ", ".join(SETTINGS[name][1] for name in names)
+    return f"check {options} ({variables})"
+
+
+#: The settings to check when Pardot refuses the credentials, by its code.
+_AUTH_HINTS = {
+    184: _settings_hint("access_token"),  # access_token is invalid, unknown, or malformed
+    201: _settings_hint("business_unit_id"),  # Business Unit ... not found or inactive
+    1: _settings_hint(*_LEGACY),  # Invalid API key or user key
+    15: _settings_hint(*_LEGACY),  # Login failed
+}
+
+
 def describe(exc: AeoppError) -> str:
-    """One line for an error from the API or the network."""
-    return str(exc) if isinstance(exc, PardotError) else f"{type(exc).__name__}: {exc}"
+    """One line for an error from the API or the network; refused credentials name their settings."""
+    if not isinstance(exc, PardotError):
+        return f"{type(exc).__name__}: {exc}"
+    hint = _AUTH_HINTS.get(exc.code) if isinstance(exc, AuthenticationError) else None
+    return str(exc) if hint is None else f"{exc}; {hint}"
