@@ -159,6 +159,30 @@ def test_export_jsonl_to_file(
     assert_no_secrets(sim, out, err)
 
 
+def test_export_quiet_prints_nothing_but_errors(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "export", *flags(sim), "--max-items", "3", "-q")
+    assert (status, len(out.splitlines()), err) == (0, 3, "")
+    status, out, err = run(capsys, "export", "--simulate", "30", "--latency-ms", "0", "--quiet")
+    assert (status, len(out.splitlines()), err) == (0, 30, "")  # nor the comparison's computed bound
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "3", "-q", "--id-less-than", "0")
+    assert status == 2
+    assert err.startswith("aeopp export: error: --id-less-than")
+
+
+def test_summary_counts_are_singular_for_one(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "1")
+    assert status == 0, err
+    assert err.startswith("exported 1 record to stdout in ")
+    assert err.endswith(" s: 1 page, 1 request, 0 retries\n")
+    sim.inject(code=66, times=1, operation="query")
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "3")
+    assert err.endswith(" s: 1 page, 2 requests, 1 retry\n")
+
+
 def test_export_csv_to_stdout(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "export", *flags(sim), "--format", "csv", "--quiet")
     assert status == 0, err
@@ -697,13 +721,15 @@ def test_speed_wording() -> None:
     assert cli_export.speed(1.0, 1.0) == "as fast"
 
 
-def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "export", "--simulate", "250", "--latency-ms", "1", "--compare", "--quiet",
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str], quiet: list[str]) -> None:
+    status, out, err = run(capsys, "export", "--simulate", "250", "--latency-ms", "1", "--compare", *quiet,
                            "--page-size", "50", "--format", "csv")  # fmt: skip
     assert status == 0, err
     assert len(out.splitlines()) == 251
     lines = err.splitlines()
-    assert lines[0].startswith("exported 250 records to stdout")
+    assert len(lines) == (1 if quiet else 3)  # quiet: what --compare asks for, nothing else
+    assert lines[0].startswith("one page at a time: " if quiet else "exported 250 records to stdout")
     assert "(measured: the same 250 records and output, 6 requests, one in flight)" in lines[-1]
 
 

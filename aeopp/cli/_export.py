@@ -41,7 +41,7 @@ from ._settings import (
 )
 from ._writers import RecordWriter, open_output, writer_for
 
-__all__ = ["FORMATS", "add_parser", "query_arguments", "run_export", "speed"]
+__all__ = ["FORMATS", "add_parser", "count", "query_arguments", "run_export", "speed"]
 
 FORMATS = ("jsonl", "csv")
 #: Library parameters whose flag has another name.
@@ -131,6 +131,11 @@ def _expected(query: OpportunityQuery) -> int | None:
     return remaining if query.plan.max_items is None else min(remaining, query.plan.max_items)
 
 
+def count(n: int, word: str, words: str | None = None) -> str:
+    """``1 page``, ``2 pages``, ``1,000 retries``."""
+    return f"{n:,} {word if n == 1 else words or word + 's'}"
+
+
 async def _walk_into(query: OpportunityQuery, writer: RecordWriter, progress: Progress) -> _WalkResult:
     """Write every record of ``query``, flushing whole lines once per page's worth; stop on a signal."""
     result = _WalkResult()
@@ -166,11 +171,13 @@ async def _export(client: OpportunityClient, args: argparse.Namespace, sim: SimI
         output.keep = result.done > 0 or (result.error is None and not result.interrupted)
     stats = client.stats
     summary = (
-        f"{result.done:,} records to {destination} in {result.seconds:.2f} s: {query.stats.pages:,} pages, "
-        f"{stats.requests:,} requests, {stats.retries:,} retries"
+        f"{count(result.done, 'record')} to {destination} in {result.seconds:.2f} s: "
+        f"{count(query.stats.pages, 'page')}, {count(stats.requests, 'request')}, "
+        f"{count(stats.retries, 'retry', 'retries')}"
     )
     if result.error is None and not result.interrupted:
-        note(f"exported {summary}")
+        if not args.quiet:
+            note(f"exported {summary}")
         if sim is not None:
             return await _compare(args, sim, query, result)
         return 0
@@ -216,15 +223,17 @@ async def _compare(args: argparse.Namespace, sim: SimInfo, query: OpportunityQue
     if not args.compare:
         sequential = pages * sim.latency
         text = (
-            f"one page at a time: at least {sequential:.2f} s (computed, not measured: {pages:,} pages "
-            f"x {sim.latency * 1000:g} ms simulator latency, processing time excluded)"
+            f"one page at a time: at least {sequential:.2f} s (computed, not measured: "
+            f"{count(pages, 'page')} x {sim.latency * 1000:g} ms simulator latency, processing time "
+            f"excluded); this export: {run.seconds:.2f} s"
         )
-        text += f"; this export: {run.seconds:.2f} s"
         if sequential > run.seconds:  # a lower bound says nothing of an export that took longer
             text += ", at least " + speed(sequential, run.seconds)
-        note(text)
+        if not args.quiet:
+            note(text)
         return 0
-    note("measuring the same export one page at a time (one request in flight)...")
+    if not args.quiet:
+        note("measuring the same export one page at a time (one request in flight)...")
     one = OpportunityClient(
         auth=sim.auth, base_url=sim.base_url, max_concurrency=1, wire_format=args.wire_format
     )
@@ -236,8 +245,8 @@ async def _compare(args: argparse.Namespace, sim: SimInfo, query: OpportunityQue
         note("comparison " + ("interrupted" if result.error is None else f"failed: {result.error}"))
         return EXIT_INTERRUPTED if result.error is None else EXIT_API
     note(
-        f"one page at a time: {result.seconds:.2f} s (measured: the same {result.done:,} records and output, "
-        f"{one.stats.requests:,} requests, one in flight); this export: {run.seconds:.2f} s, "
+        f"one page at a time: {result.seconds:.2f} s (measured: the same {count(result.done, 'record')} and "
+        f"output, {count(one.stats.requests, 'request')}, one in flight); this export: {run.seconds:.2f} s, "
         + speed(result.seconds, run.seconds)
     )
     return 0
@@ -285,7 +294,9 @@ def add_parser(
     walk.add_argument("--offset", default="0", metavar="N", help="skip the first N matches")
     walk.add_argument("--strategy", default="offset", metavar="offset|keyset", help="walk strategy")
     walk.add_argument("--resume", metavar="TOKEN", help="continue an interrupted export from its token")
-    walk.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    walk.add_argument("--quiet", "-q", action="store_true",
+                      help="no progress bar and no summary: only errors and warnings (and --compare's "
+                      "measurement, which it asks for)")  # fmt: skip
     walk.add_argument("--compare", action="store_true",
                       help="with --simulate: then time the same export one page at a time")  # fmt: skip
     export.set_defaults(func=run_export, aliases=_ALIASES)
