@@ -675,6 +675,28 @@ def test_crud_commands(sim: PardotSimulator, capsys: pytest.CaptureFixture[str])
     assert_no_secrets(sim, out, err)
 
 
+def test_export_rows_and_read_have_the_same_keys_and_say_where_activities_are(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Query answers never hold visitor activities: export rows show `"activities": []`, read shows them."""
+    oid = next(r.id for r in sim.store if r.activities)
+    status, out, err = run(
+        capsys, "export", *flags(sim), "--id-greater-than", str(oid - 1), "--max-items", "1"
+    )
+    assert status == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    status, out, err = run(capsys, "read", str(oid), *flags(sim))
+    assert status == 0, err
+    read = json.loads(out)
+    assert list(row) == list(read)
+    assert row["activities"] == []
+    assert len(read["activities"]) == len(sim.store.get(oid).activities) > 0
+    assert {k: v for k, v in row.items() if k != "activities"} == {
+        k: v for k, v in read.items() if k != "activities"
+    }
+    assert "never include visitor activities" in help_text("export")
+
+
 def test_legacy_api_key_login(capsys: pytest.CaptureFixture[str]) -> None:
     with ThreadedSimulator(opportunities=30, auth="apikey") as legacy:
         c = legacy.credentials

@@ -270,9 +270,14 @@ def add_parser(
         parents=[parent],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         help="export every matching opportunity to JSON Lines or CSV",
-        description="Export every opportunity matching the filters, fetched concurrently, to JSON Lines\n"
-        "(each record's to_dict()) or CSV. A progress bar is drawn on stderr when it is a terminal;\n"
-        "a summary line ends the run. Ctrl-C stops cleanly, with whole records written.",
+        description="""\
+Export every opportunity matching the filters, fetched concurrently, to JSON Lines (each
+record's to_dict(), with the keys `aeopp read` prints) or CSV. Pardot's query answers never
+include visitor activities, so rows show "activities": [] (`aeopp read ID` shows them).
+FILE is written under a temporary name beside it and renamed into place when the export ends:
+one that fails at its first request leaves FILE as it was. A progress bar is drawn on stderr
+when it is a terminal; a summary line ends the run. Ctrl-C stops cleanly, with whole records
+written, and prints a --resume token.""",
         epilog=ENV_HELP,
     )
     filters = export.add_argument_group("filters (Pardot's query filters)")
