@@ -14,6 +14,7 @@ import time
 import aiohttp
 import pytest
 
+from aeopp import __version__ as aeopp_version
 from aeopp.cli import main
 from aeopp.cli._settings import SETTINGS
 
@@ -162,3 +163,10 @@ async def test_simulator_process_serves_the_client() -> None:
             ids = [o.id async for o in client.query()]
     assert len(ids) == 250
     assert ids == sorted(ids)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"aeopp {aeopp_version}\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from .._version import __version__
 from . import _commands, _export
 from ._settings import connection_parser
 
@@ -19,6 +20,7 @@ __all__ = ["build_parser", "main"]
 
 def _build() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="aeopp", description="Account Engagement (Pardot) opportunities.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     from ..testing._cli import add_parser as add_simulate
 
