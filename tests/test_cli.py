@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -755,23 +755,31 @@ def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str], quiet:
     assert "(measured: the same 250 records and output, 6 requests, one in flight)" in lines[-1]
 
 
-def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
-    """SIGINT in the middle of an export against a slow simulator: whole lines, then a clean resume."""
-    target = tmp_path / "slow.jsonl"
-    common = [sys.executable, "-m", "aeopp", "export", "--simulate", "3000", "--latency-ms", "100",
-              "--page-size", "50", "--output", str(target)]  # fmt: skip
-    proc = subprocess.Popen(common, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def interrupted(argv: list[str], ready: Callable[[], bool], settle: float = 0.0) -> tuple[int, str]:
+    """Run ``argv``, send SIGINT once ``ready()`` (then ``settle`` seconds later): exit status, stderr."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(p.stat().st_size for p in tmp_path.iterdir()):
-            time.sleep(0.01)  # the export writes a temporary file beside the target first
+        while time.monotonic() < deadline and not ready():
+            time.sleep(0.01)
+        time.sleep(settle)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, err
+    return proc.returncode, err
+
+
+def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
+    """SIGINT in the middle of an export against a slow simulator: whole lines, then a clean resume."""
+    target = tmp_path / "slow.jsonl"
+    common = [sys.executable, "-m", "aeopp", "export", "--simulate", "3000", "--latency-ms", "100",
+              "--page-size", "50", "--output", str(target)]  # fmt: skip
+    # the export writes a temporary file beside the target first
+    status, err = interrupted(common, lambda: any(p.stat().st_size for p in tmp_path.iterdir()))
+    assert status == 130, err
     assert "Traceback" not in err
     text = target.read_text("utf-8")
     assert text.endswith("\n")
@@ -812,23 +820,13 @@ def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
 def test_interrupted_before_the_first_record_leaves_the_file_alone(tmp_path: Path) -> None:
     target = tmp_path / "prev.csv"
     target.write_text("the earlier export\n", "utf-8")
-    proc = subprocess.Popen(
+    status, err = interrupted(
         [sys.executable, "-m", "aeopp", "export", "--simulate", "100", "--latency-ms", "10000",
          "--format", "csv", "--output", str(target)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        lambda: len(list(tmp_path.iterdir())) == 2,  # the temporary file exists: the walk is starting
+        settle=0.5,  # and now waits for its first page, 10 s away
     )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(list(tmp_path.iterdir())) < 2:
-            time.sleep(0.01)  # the temporary file exists: the walk is starting
-        time.sleep(0.5)  # and now waits for its first page, 10 s away
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    assert status == 130, err
     assert err == f"interrupted before the first record: {target} left as it was\n"
     assert target.read_text("utf-8") == "the earlier export\n"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]

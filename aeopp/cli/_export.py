@@ -41,7 +41,7 @@ from ._settings import (
 )
 from ._writers import RecordWriter, open_output, writer_for
 
-__all__ = ["FORMATS", "add_parser", "count", "query_arguments", "run_export", "speed"]
+__all__ = ["FORMATS", "add_parser", "query_arguments", "run_export", "speed"]
 
 FORMATS = ("jsonl", "csv")
 #: Library parameters whose flag has another name.
