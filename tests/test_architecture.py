@@ -44,11 +44,16 @@ FLOORS: dict[str, int] = {
     # the client
     "_base": 8,
     "client": 9,
-    # faces
-    "_cli_commands": 10,
-    "cli": 11,
-    "__init__": 12,
-    "__main__": 13,
+    # faces: the command line (a package, bottom up), then the package's public names
+    "cli._settings": 10,
+    "cli._progress": 11,
+    "cli._writers": 11,
+    "cli._run": 11,
+    "cli._export": 12,
+    "cli._commands": 12,
+    "cli": 13,
+    "__init__": 14,
+    "__main__": 15,
 }
 
 SANS_IO = ["_request", "_parse", "_retry", "_decide", "_spec", "_validate", "_convert", "_envelope",
@@ -82,23 +87,26 @@ def runtime_imports(path: Path) -> set[str]:
     return {module.split(".")[0] for level, module in imports(path) if level == 0}
 
 
-def own_imports(path: Path) -> set[str]:
-    """The client modules (by FLOORS name) a module of the package imports."""
-    out: set[str] = set()
-    for level, module in imports(path):
-        if level == 1:
-            out.add(module.split(".")[0])
-        elif level == 0 and module.startswith("aeopp."):
-            out.add(module.split(".")[1])
-        elif level == 0 and module == "aeopp":
-            out.add("__init__")
-    return out
+def floor_name(name: str) -> str:
+    """The FLOORS entry an absolute aeopp name belongs to: ``aeopp.cli._run.run`` -> ``cli._run``."""
+    parts = name.split(".")[1:]
+    if not parts:
+        return "__init__"
+    if parts[0] == "cli" and len(parts) > 1 and f"cli.{parts[1]}" in FLOORS:
+        return f"cli.{parts[1]}"
+    return parts[0]
 
 
 def client_modules() -> dict[str, Path]:
+    """Every module of the client by FLOORS name (the command line's package module by module)."""
     modules = {p.stem: p for p in PACKAGE.glob("*.py")}
-    modules.update({p.name: p / "__init__.py" for p in PACKAGE.iterdir() if p.is_dir() and p.name == "cli"})
+    for path in (PACKAGE / "cli").glob("*.py"):
+        modules["cli" if path.stem == "__init__" else f"cli.{path.stem}"] = path
     return modules
+
+
+def dotted(path: Path) -> str:
+    return ".".join(("aeopp", *path.relative_to(PACKAGE).with_suffix("").parts))
 
 
 def test_every_module_has_a_floor() -> None:
@@ -108,12 +116,22 @@ def test_every_module_has_a_floor() -> None:
 @pytest.mark.parametrize("module", sorted(FLOORS))
 def test_imports_point_down(module: str) -> None:
     path = client_modules()[module]
-    paths = [path] if path.name != "__init__.py" or module != "cli" else list(path.parent.glob("*.py"))
-    for source in paths:
-        for target in own_imports(source):
-            if target in ("testing",) or (module == "cli" and target == "cli"):
-                continue  # the command line starts the simulator lazily, for --simulate
-            assert FLOORS[target] < FLOORS[module], f"{source.name} imports {target} from its floor or above"
+    for line, name in aeopp_imports(path.read_text(), dotted(path)):
+        target = floor_name(name)
+        if target == "testing" and module.startswith("cli"):
+            continue  # the command line starts the simulator, for --simulate and `aeopp simulate`
+        assert FLOORS[target] < FLOORS[module], f"{path.name}:{line} imports {name} from its floor or above"
+
+
+def test_floor_names() -> None:
+    assert floor_name("aeopp") == "__init__"
+    assert floor_name("aeopp.client.OpportunityClient") == "client"
+    assert floor_name("aeopp.cli._settings.UsageError") == "cli._settings"
+    assert floor_name("aeopp.cli.main") == "cli"
+    assert aeopp_imports("from . import _run\nfrom .. import _convert", "aeopp.cli._export") == [
+        (1, "aeopp.cli._run"),
+        (2, "aeopp._convert"),
+    ]
 
 
 @pytest.mark.parametrize("module", SANS_IO)

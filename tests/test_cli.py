@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeopp import _request
-from aeopp._cli_commands import CSV_COLUMNS, Progress, render_progress
-from aeopp._constants import QUERY_FILTERS
+from aeopp import Cursor, _request
+from aeopp._spec import OPPORTUNITY, Filter, ObjectSpec
+from aeopp.cli import _export as cli_export
 from aeopp.cli import main
+from aeopp.cli._progress import Progress, render_progress
+from aeopp.cli._settings import connection_parser
+from aeopp.cli._writers import CSV_HEADER
 from aeopp.errors import RequestValidationError
 from aeopp.testing import PardotSimulator
 
@@ -151,12 +159,36 @@ def test_export_jsonl_to_file(
     assert_no_secrets(sim, out, err)
 
 
+def test_export_quiet_prints_nothing_but_errors(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "export", *flags(sim), "--max-items", "3", "-q")
+    assert (status, len(out.splitlines()), err) == (0, 3, "")
+    status, out, err = run(capsys, "export", "--simulate", "30", "--latency-ms", "0", "--quiet")
+    assert (status, len(out.splitlines()), err) == (0, 30, "")  # nor the comparison's computed bound
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "3", "-q", "--id-less-than", "0")
+    assert status == 2
+    assert err.startswith("aeopp export: error: --id-less-than")
+
+
+def test_summary_counts_are_singular_for_one(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "1")
+    assert status == 0, err
+    assert err.startswith("exported 1 record to stdout in ")
+    assert err.endswith(" s: 1 page, 1 request, 0 retries\n")
+    sim.inject(code=66, times=1, operation="query")
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "3")
+    assert err.endswith(" s: 1 page, 2 requests, 1 retry\n")
+
+
 def test_export_csv_to_stdout(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "export", *flags(sim), "--format", "csv", "--quiet")
     assert status == 0, err
     rows = list(csv.reader(io.StringIO(out)))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    body = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]]
+    assert tuple(rows[0]) == CSV_HEADER
+    body = [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
     assert [int(r["id"]) for r in body] == sim.store.ids()
     several = [r for r in body if ";" in r["prospect_ids"]]
     assert several, "the seeded data should hold an opportunity with several prospects"
@@ -326,6 +358,57 @@ def test_other_bad_values(capsys: pytest.CaptureFixture[str], argv: list[str]) -
     assert assert_one_line_error(err).startswith(f"aeopp {argv[0]}: error: ")
 
 
+TOKEN = ["--access-token", "t", "--business-unit-id", "0Uv000000000000AAA"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["export", "--compare", *TOKEN], "--compare needs --simulate"),
+        (["export", "--latency-ms", "5", *TOKEN], "--latency-ms needs --simulate"),
+        (["read", "1", "--seed", "3", *TOKEN], "--seed needs --simulate"),
+        (["export", "--simulator-process", *TOKEN], "--simulator-process needs --simulate"),
+        (["export", "--simulate", "10", "--base-url", "https://example.com"],
+         "--simulate starts its own simulator: drop --base-url"),
+        (["delete", "1", "--simulate", "10", *TOKEN],
+         "--simulate starts its own simulator: drop --access-token, --business-unit-id"),
+        (["export", "--append", *TOKEN], "--append needs --output FILE"),
+        (["export", "--append", "-o", "-", *TOKEN], "--append needs --output FILE"),
+    ],
+)  # fmt: skip
+def test_flags_that_would_be_ignored_are_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert assert_one_line_error(err) == f"aeopp {argv[0]}: error: {says}"
+
+
+def test_simulate_ignores_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AEOPP_BASE_URL", "https://example.com")
+    monkeypatch.setenv("AEOPP_ACCESS_TOKEN", "not-the-simulators")
+    status, out, err = run(capsys, "export", "--simulate", "20", "--latency-ms", "0", "--quiet")
+    assert status == 0, err
+    assert len(out.splitlines()) == 20
+
+
+def test_more_than_five_in_flight_is_warned_about(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "export", *flags(sim), "--max-concurrency", "8", "--max-items", "5")
+    assert status == 0, err
+    assert len(out.splitlines()) == 5
+    warning = err.splitlines()[0]
+    assert warning == (
+        "aeopp export: warning: --max-concurrency 8: Pardot allows 5 requests in flight per business unit "
+        "(more are answered with error 66, then retried)"
+    )
+    status, _, err = run(capsys, "export", *flags(sim), "--max-concurrency", "5", "--max-items", "5")
+    assert "warning" not in err
+
+
 # -- API errors --------------------------------------------------------------------------------------
 
 
@@ -333,7 +416,9 @@ def test_api_error_exits_1_with_code(sim: PardotSimulator, capsys: pytest.Captur
     status, out, err = run(capsys, "read", "1", *flags(sim))
     assert status == 1
     assert out == ""
-    assert assert_one_line_error(err) == "aeopp read: error: Pardot error 35: Invalid opportunity ID (id 1)"
+    line = assert_one_line_error(err)
+    assert line.startswith("aeopp read: error: Pardot error 35: Invalid opportunity ID")
+    assert line.endswith("(id 1)")
 
 
 def test_auth_error_does_not_print_secrets(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
@@ -343,8 +428,171 @@ def test_auth_error_does_not_print_secrets(sim: PardotSimulator, capsys: pytest.
         "--access-token", c.access_token, "--business-unit-id", "0Uv" + "Z" * 15,
     )  # fmt: skip
     assert status == 1
-    assert "Pardot error 201" in assert_one_line_error(err)
+    line = assert_one_line_error(err)
+    assert "Pardot error 201" in line
+    assert line.endswith("; check --business-unit-id (AEOPP_BUSINESS_UNIT_ID)")
     assert_no_secrets(sim, out, err)
+
+
+@pytest.mark.parametrize("command", [["export"], ["read", "1"], ["delete", "1"]])
+def test_a_refused_token_names_its_setting(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    status, out, err = run(capsys, *command, "--base-url", sim.base_url, "--access-token", "expired",
+                           "--business-unit-id", sim.credentials.business_unit_id)  # fmt: skip
+    assert (status, out) == (1, "")
+    line = assert_one_line_error(err)
+    assert line.startswith(f"aeopp {command[0]}: error: Pardot error 184: ")
+    assert line.endswith("; check --access-token (AEOPP_ACCESS_TOKEN)")
+
+
+@pytest.mark.parametrize("wrong", ["--password", "--user-key", "--email"])
+def test_a_refused_legacy_login_names_its_settings(capsys: pytest.CaptureFixture[str], wrong: str) -> None:
+    with ThreadedSimulator(opportunities=3, auth="apikey") as legacy:
+        c = legacy.credentials
+        given = {
+            "--email": c.email,
+            "--password": c.password,
+            "--user-key": c.user_key,
+            wrong: "x@example.com",
+        }
+        status, out, err = run(capsys, "read", "1", "--base-url", legacy.base_url,
+                               *(item for pair in given.items() for item in pair))  # fmt: skip
+        assert (status, out) == (1, "")
+        line = assert_one_line_error(err)
+        assert line.startswith("aeopp read: error: Pardot error 15: Login failed")
+        assert line.endswith(
+            "; check --email, --password, --user-key (AEOPP_EMAIL, AEOPP_PASSWORD, AEOPP_USER_KEY)"
+        )
+        assert_no_secrets(legacy, out, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--value", "1", "--probability", "5", "--prospect-id", "3"], "missing --name: required to create"),
+        (["--name", "x", "--probability", "5", "--prospect-id", "3"], "missing --value: required to create"),
+        (["--name", "x", "--value", "1", "--prospect-id", "3"], "missing --probability: required to create"),
+        (["--name", "x", "--value", "1", "--probability", "5"], "missing --prospect-email: "),
+    ],
+)
+def test_create_says_which_flag_is_missing(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    status, out, err = run(capsys, "create", *argv, *TOKEN)
+    assert (status, out) == (2, "")
+    assert assert_one_line_error(err).startswith(f"aeopp create: error: {says}")
+
+
+def test_read_missing_skip(sim: PardotSimulator, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = sim.store.ids()[:2]
+    absent = max(sim.store.ids()) + 1000
+    status, out, err = run(capsys, "read", str(first), str(absent), str(second), *flags(sim))
+    assert (status, out) == (1, "")
+    assert f"(id {absent})" in assert_one_line_error(err)
+    status, out, err = run(
+        capsys, "read", str(first), str(absent), str(second), *flags(sim), "--missing", "skip"
+    )
+    assert status == 0, err
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [first, second]
+    assert err == f"not found, skipped: {absent}\n"
+    with pytest.raises(SystemExit):
+        main(["read", "1", "--missing", "ignore"])
+    assert "--missing" in capsys.readouterr().err
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("failure", ["wrong token", "unreachable"])
+@pytest.mark.parametrize("file_format", ["jsonl", "csv"])
+def test_a_failed_export_leaves_the_earlier_file_alone(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path, failure: str, file_format: str
+) -> None:
+    """The first request fails: FILE keeps the earlier export, and no temporary file stays behind."""
+    target = tmp_path / f"prev.{file_format}"
+    target.write_text("the earlier export\n", "utf-8")
+    if failure == "wrong token":
+        connection = ["--base-url", sim.base_url, "--access-token", "wrong",
+                      "--business-unit-id", sim.credentials.business_unit_id]  # fmt: skip
+    else:
+        connection = ["--base-url", f"http://127.0.0.1:{closed_port()}", *flags(sim)[2:]]
+    status, out, err = run(capsys, "export", *connection, "--format", file_format, "-o", str(target))
+    assert (status, out) == (1, "")
+    assert "Pardot error 184" in err if failure == "wrong token" else "TransportError" in err
+    assert target.read_text("utf-8") == "the earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    # appending: nothing truncated either
+    status, _, err = run(capsys, "export", *connection, "--append", "-o", str(target))
+    assert status == 1
+    assert target.read_text("utf-8") == "the earlier export\n"
+
+
+def test_an_export_replaces_the_file_when_it_ends(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "prev.jsonl"
+    target.write_text("the earlier export\n" * 1000, "utf-8")
+    target.chmod(0o640)
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "3", "-o", str(target))
+    assert status == 0, err
+    assert [json.loads(line)["id"] for line in target.read_text("utf-8").splitlines()] == sim.store.ids()[:3]
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    # an export matching nothing replaces it too: the answer is "nothing"
+    status, _, err = run(capsys, "export", *flags(sim), "--id-greater-than", str(10**9), "-o", str(target))
+    assert status == 0, err
+    assert target.read_text("utf-8") == ""
+    # through a link, the linked file is written
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    status, _, err = run(capsys, "export", *flags(sim), "--max-items", "2", "-o", str(link))
+    assert status == 0, err
+    assert link.is_symlink()
+    assert len(target.read_text("utf-8").splitlines()) == 2
+
+
+def test_an_error_mid_export_still_replaces_the_file_with_what_was_written(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "prev.jsonl"
+    target.write_text("the earlier export\n", "utf-8")
+    sim.reset_quota()
+    sim.settings.daily_quota = 2
+    status, _, err = run(capsys, "export", *flags(sim), "--page-size", "50", "--max-concurrency", "1",
+                         "-o", str(target))  # fmt: skip
+    assert status == 1
+    assert "--append --resume " in err.splitlines()[1]
+    ids = [json.loads(line)["id"] for line in target.read_text("utf-8").splitlines()]
+    assert ids == sim.store.ids()[: len(ids)]
+    assert 0 < len(ids) < len(sim.store)
+
+
+def test_resume_without_append_into_a_non_empty_file_is_refused(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "part.jsonl"
+    target.write_text('{"id":1}\n', "utf-8")
+    token = Cursor("id", "ascending", last_id=sim.store.ids()[5]).token()
+    before = sim.stats.requests
+    status, out, err = run(capsys, "export", *flags(sim), "--resume", token, "-o", str(target))
+    assert (status, out) == (2, "")
+    line = assert_one_line_error(err)
+    assert line.startswith("aeopp export: error: --resume ")
+    assert line.endswith("add --append")
+    assert target.read_text("utf-8") == '{"id":1}\n'
+    assert sim.stats.requests == before
+    # into an empty or a new file, or with --append, it runs
+    target.write_text("", "utf-8")
+    for extra in ([], ["--append"]):
+        status, _, err = run(capsys, "export", *flags(sim), "--resume", token, "-o", str(target), *extra)
+        assert status == 0, err
+    assert len(target.read_text("utf-8").splitlines()) == 2 * (len(sim.store) - 6)
 
 
 def test_error_mid_export_keeps_whole_lines_and_resumes(
@@ -358,12 +606,12 @@ def test_error_mid_export_keeps_whole_lines_and_resumes(
     status, _, err = run(capsys, *base)
     assert status == 1
     lines = err.splitlines()
-    assert lines[0] == "aeopp export: error: Pardot error 122: Daily API rate limit met"
+    assert lines[0].startswith("aeopp export: error: Pardot error 122: Daily API rate limit met")
     assert lines[1].startswith("stopped: wrote ")
     assert "--append --resume " in lines[1]
     token = lines[1].rsplit(" ", 1)[1]
     rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == CSV_HEADER
     written = [int(r[0]) for r in rows[1:]]
     assert 0 < len(written) < len(sim.store)
     assert written == sim.store.ids()[: len(written)]
@@ -373,7 +621,7 @@ def test_error_mid_export_keeps_whole_lines_and_resumes(
     status, _, err = run(capsys, *base, "--append", "--resume", token)
     assert status == 0, err
     rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == CSV_HEADER
     assert [int(r[0]) for r in rows[1:]] == sim.store.ids()
 
 
@@ -427,6 +675,28 @@ def test_crud_commands(sim: PardotSimulator, capsys: pytest.CaptureFixture[str])
     assert_no_secrets(sim, out, err)
 
 
+def test_export_rows_and_read_have_the_same_keys_and_say_where_activities_are(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Query answers never hold visitor activities: export rows show `"activities": []`, read shows them."""
+    oid = next(r.id for r in sim.store if r.activities)
+    status, out, err = run(
+        capsys, "export", *flags(sim), "--id-greater-than", str(oid - 1), "--max-items", "1"
+    )
+    assert status == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    status, out, err = run(capsys, "read", str(oid), *flags(sim))
+    assert status == 0, err
+    read = json.loads(out)
+    assert list(row) == list(read)
+    assert row["activities"] == []
+    assert len(read["activities"]) == len(sim.store.get(oid).activities) > 0
+    assert {k: v for k, v in row.items() if k != "activities"} == {
+        k: v for k, v in read.items() if k != "activities"
+    }
+    assert "never include visitor activities" in help_text("export")
+
+
 def test_legacy_api_key_login(capsys: pytest.CaptureFixture[str]) -> None:
     with ThreadedSimulator(opportunities=30, auth="apikey") as legacy:
         c = legacy.credentials
@@ -452,14 +722,54 @@ def test_simulate_computed_comparison(capsys: pytest.CaptureFixture[str], tmp_pa
     assert compared.startswith("one page at a time: at least 0.00 s (computed, not measured: 2 pages x 2 ms")
 
 
-def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(capsys, "export", "--simulate", "250", "--latency-ms", "1", "--compare", "--quiet",
+def test_a_computed_bound_below_the_export_time_claims_no_speed_up(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """2 pages x 1 µs is far below what the export took: no "0.0x faster"."""
+    target = tmp_path / "demo.jsonl"
+    status, _, err = run(capsys, "export", "--simulate", "300", "--latency-ms", "0.001", "-o", str(target))
+    assert status == 0, err
+    compared = err.splitlines()[-1]
+    assert compared.startswith(
+        "one page at a time: at least 0.00 s (computed, not measured: 2 pages x 0.001 ms"
+    )
+    assert "faster" not in compared
+    assert "this export: " in compared
+
+
+def test_speed_wording() -> None:
+    assert cli_export.speed(10.0, 2.0) == "5.0x faster"
+    assert cli_export.speed(1.0, 2.0) == "2.0x slower"
+    assert cli_export.speed(1.0, 1.0) == "as fast"
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_simulate_measured_comparison(capsys: pytest.CaptureFixture[str], quiet: list[str]) -> None:
+    status, out, err = run(capsys, "export", "--simulate", "250", "--latency-ms", "1", "--compare", *quiet,
                            "--page-size", "50", "--format", "csv")  # fmt: skip
     assert status == 0, err
     assert len(out.splitlines()) == 251
     lines = err.splitlines()
-    assert lines[0].startswith("exported 250 records to stdout")
+    assert len(lines) == (1 if quiet else 3)  # quiet: what --compare asks for, nothing else
+    assert lines[0].startswith("one page at a time: " if quiet else "exported 250 records to stdout")
     assert "(measured: the same 250 records and output, 6 requests, one in flight)" in lines[-1]
+
+
+def interrupted(argv: list[str], ready: Callable[[], bool], settle: float = 0.0) -> tuple[int, str]:
+    """Run ``argv``, send SIGINT once ``ready()`` (then ``settle`` seconds later): exit status, stderr."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not ready():
+            time.sleep(0.01)
+        time.sleep(settle)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err
 
 
 def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
@@ -467,18 +777,9 @@ def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
     target = tmp_path / "slow.jsonl"
     common = [sys.executable, "-m", "aeopp", "export", "--simulate", "3000", "--latency-ms", "100",
               "--page-size", "50", "--output", str(target)]  # fmt: skip
-    proc = subprocess.Popen(common, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not target.exists() or target.stat().st_size == 0):
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
+    # the export writes a temporary file beside the target first
+    status, err = interrupted(common, lambda: any(p.stat().st_size for p in tmp_path.iterdir()))
+    assert status == 130, err
     assert "Traceback" not in err
     text = target.read_text("utf-8")
     assert text.endswith("\n")
@@ -498,18 +799,139 @@ def test_interrupted_export_leaves_whole_lines(tmp_path: Path) -> None:
     assert ids == sorted(set(ids))
 
 
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """A FILE that is no regular file (a FIFO here; /dev/null likewise) gets the records directly."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text("utf-8")), daemon=True)
+    reader.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "aeopp", "export", "--simulate", "30", "--latency-ms", "0", "-o", str(fifo)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    reader.join(30)
+    assert done.returncode == 0, done.stderr
+    assert fifo.is_fifo()
+    assert len(received[0].splitlines()) == 30
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_interrupted_before_the_first_record_leaves_the_file_alone(tmp_path: Path) -> None:
+    target = tmp_path / "prev.csv"
+    target.write_text("the earlier export\n", "utf-8")
+    status, err = interrupted(
+        [sys.executable, "-m", "aeopp", "export", "--simulate", "100", "--latency-ms", "10000",
+         "--format", "csv", "--output", str(target)],
+        lambda: len(list(tmp_path.iterdir())) == 2,  # the temporary file exists: the walk is starting
+        settle=0.5,  # and now waits for its first page, 10 s away
+    )  # fmt: skip
+    assert status == 130, err
+    assert err == f"interrupted before the first record: {target} left as it was\n"
+    assert target.read_text("utf-8") == "the earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
 # -- help and progress -----------------------------------------------------------------------------
 
 
-def test_export_help_lists_every_filter(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["export", "--help"])
+def help_text(*argv: str) -> str:
+    """``aeopp ARGV --help`` with its white space folded (argparse wraps lines as it likes)."""
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as info, contextlib.redirect_stdout(out):
+        main([*argv, "--help"])
     assert info.value.code == 0
-    out = capsys.readouterr().out
-    for name in QUERY_FILTERS:
-        assert "--" + name.replace("_", "-") in out
+    return " ".join(out.getvalue().split())
+
+
+def test_export_help_lists_every_filter_of_the_spec() -> None:
+    text = help_text("export")
+    for f in OPPORTUNITY.filters:
+        assert f"--{f.name.replace('_', '-')} {f.metavar} {f.help}" in text
+    assert "--sort-by " + "|".join(OPPORTUNITY.sorts) in text
+    for name, order in OPPORTUNITY.sorts.items():
+        assert f"{name} ({order})" in text
     for variable in ENV_NAMES:
-        assert variable in out
+        assert variable in text
+
+
+def export_parser(spec: ObjectSpec[Any]) -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="aeopp")
+    return cli_export.add_parser(root.add_subparsers(), connection_parser(), spec)
+
+
+def test_a_filter_added_to_the_spec_is_an_export_flag() -> None:
+    """No edit of the command line: a new filter is a flag, with its help, and reaches query()."""
+    extra = (
+        Filter("stage_is", lambda p, v, tz: (str(v), v), 99, "a stage (exactly)", "STAGE"),
+        Filter("campaign_id", lambda p, v, tz: (str(v), v), 98, "a campaign's id", "ID", cli_int=True),
+    )
+    spec = attrs.evolve(OPPORTUNITY, filters=(*OPPORTUNITY.filters, *extra))
+    parser = export_parser(spec)
+    text = " ".join(parser.format_help().split())
+    assert "--stage-is STAGE a stage (exactly)" in text
+    assert "--campaign-id ID a campaign's id" in text
+    args = parser.parse_args(["--stage-is", "Won", "--campaign-id", "12", "--prospect-id", "x"])
+    query = cli_export.query_arguments(args, spec)
+    assert (query["stage_is"], query["campaign_id"]) == ("Won", 12)  # an integer: cli_int
+    assert query["prospect_id"] == "x"  # not an integer: the library says why
+    assert "--stage-is" not in " ".join(export_parser(OPPORTUNITY).format_help().split())
+
+
+@pytest.mark.parametrize("command", ["create", "update"])
+def test_field_flags_come_from_the_spec(command: str) -> None:
+    text = help_text(command) if command == "create" else help_text(command, "1")
+    for f in OPPORTUNITY.record.editable:
+        required = command == "create" and f.required and not f.optional_on_create
+        metavar = f.metavar or f.name.upper()
+        assert f"--{f.name.replace('_', '-')} {metavar} {f.help}{' (required)' if required else ''}" in text
+    assert ("--prospect-email EMAIL" in text) == (command == "create")
+
+
+def test_csv_header_is_the_specs_columns() -> None:
+    assert tuple(column.name for column in OPPORTUNITY.record.csv_columns) == CSV_HEADER
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--page-size", "1"], "--page-size"),
+        (["--strategy", "keyset", "--sort-by", "value"], "--strategy"),
+        (["--strategy", "sideways"], "--strategy"),
+        (["--resume", Cursor("value", "descending", offset=3).token()], "--resume"),
+        (["--max-concurrency", "0"], "--max-concurrency"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--wire-format", "yaml"], "--wire-format"),
+    ],
+)
+def test_export_flags_are_checked_by_the_client_before_the_settings(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str
+) -> None:
+    """query() and the client's constructor check these; no connection setting is needed to hear it."""
+    status, out, err = run(capsys, "export", *argv)
+    assert (status, out) == (2, "")
+    assert assert_one_line_error(err).startswith(f"aeopp export: error: {flag}: invalid ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "prog"),
+    [
+        (["export", "--bogus"], "aeopp export"),
+        (["read", "1", "--bogus", "x"], "aeopp read"),
+        (["simulate", "--bogus"], "aeopp simulate"),
+        (["--bogus"], "aeopp"),
+    ],
+)
+def test_an_unknown_flag_shows_its_commands_usage(
+    capsys: pytest.CaptureFixture[str], argv: list[str], prog: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: {prog} [-h]")
+    unknown = " ".join(a for a in argv if a not in ("export", "read", "simulate", "1"))
+    assert err.endswith(f"\n{prog}: error: unrecognized arguments: {unknown}\n")
 
 
 def test_render_progress() -> None:
@@ -542,18 +964,17 @@ def test_progress_draws_only_when_enabled() -> None:
     assert quiet.getvalue() == ""
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
-    """With stderr on a terminal the bar is drawn (done of total, rate, ETA), then erased before the summary."""
+def on_a_terminal(*argv: str) -> str:
+    """What ``python -m aeopp ARGV`` writes to stderr when stderr is a terminal; it must exit 0."""
     import pty
 
     master, slave = pty.openpty()
-    target = tmp_path / "tty.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aeopp", "export", "--simulate", "2000", "--latency-ms", "20",
-         "--page-size", "50", "--output", str(target)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
-    )  # fmt: skip
+        [sys.executable, "-m", "aeopp", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+    )
     os.close(slave)
     chunks: list[bytes] = []
     try:
@@ -571,7 +992,15 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    text = b"".join(chunks).decode()
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a terminal the bar is drawn (done of total, rate, ETA), then erased before the summary."""
+    target = tmp_path / "tty.jsonl"
+    text = on_a_terminal("export", "--simulate", "2000", "--latency-ms", "20", "--page-size", "50",
+                         "--output", str(target))  # fmt: skip
     assert "\r[" in text
     assert "/2,000 " in text
     assert "rec/s" in text
@@ -579,3 +1008,17 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     bar_end = text.rindex("\r\x1b[K")
     assert text[bar_end + 4 :].lstrip().startswith("exported 2,000 records")
     assert len(target.read_text().splitlines()) == 2000
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(("argv", "total"), [(["--max-items", "300"], 300),
+                                             (["--offset", "1950", "--max-items", "300"], 50)])  # fmt: skip
+def test_the_progress_total_is_what_the_export_will_write(
+    tmp_path: Path, argv: list[str], total: int
+) -> None:
+    """--max-items and --offset cap the bar's total (and so its ETA): not the matches' count."""
+    text = on_a_terminal("export", "--simulate", "2000", "--latency-ms", "20", "--page-size", "50", *argv,
+                         "--output", str(tmp_path / "out.jsonl"))  # fmt: skip
+    totals = set(re.findall(r" [\d,]+/([\d,]+) ", text))
+    assert totals == {f"{total:,}"}
+    assert f"exported {total} records" in text
