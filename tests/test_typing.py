@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
