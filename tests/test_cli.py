@@ -43,6 +43,8 @@ ENV_NAMES = (
     "AEOPP_EMAIL",
     "AEOPP_PASSWORD",
     "AEOPP_USER_KEY",
+    "AEOPP_TIMEZONE",
+    "AEOPP_REDIS_URL",
 )
 
 
@@ -1022,3 +1024,40 @@ def test_the_progress_total_is_what_the_export_will_write(
     totals = set(re.findall(r" [\d,]+/([\d,]+) ", text))
     assert totals == {f"{total:,}"}
     assert f"exported {total} records" in text
+
+
+def test_timezone_writes_offsets_in_exports(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a time zone, timestamps are written as Pardot sends them (no offset); --timezone or
+    AEOPP_TIMEZONE names the API user's zone and every timestamp carries its offset."""
+    base = ["export", *flags(sim), "--max-items", "3"]
+    _, out, _ = run(capsys, *base)
+    plain = json.loads(out.splitlines()[0])["created_at"]
+    assert "T" in plain and "+" not in plain and plain.count("-") == 2
+    _, out, _ = run(capsys, *base, "--timezone", "America/New_York")
+    zoned = json.loads(out.splitlines()[0])["created_at"]
+    assert zoned.startswith(plain) and zoned[len(plain) :] in ("-05:00", "-04:00")
+    monkeypatch.setenv("AEOPP_TIMEZONE", "UTC")
+    _, out, _ = run(capsys, *base)
+    assert json.loads(out.splitlines()[0])["created_at"] == plain + "+00:00"
+    _, out, _ = run(capsys, *base, "--format", "csv", "--timezone", "Europe/Paris")
+    assert out.splitlines()[1].split(",")[10].endswith(("+01:00", "+02:00"))
+
+
+def test_a_bad_timezone_is_one_line_naming_its_setting(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, _, err = run(capsys, "export", *flags(sim), "--timezone", "Mars/Olympus")
+    assert status == 2
+    assert assert_one_line_error(err).startswith("aeopp export: error: --timezone: ")
+    monkeypatch.setenv("AEOPP_TIMEZONE", "Nowhere/Land")
+    status, _, err = run(capsys, "export", *flags(sim))
+    assert status == 2
+    assert "AEOPP_TIMEZONE" in assert_one_line_error(err)
+
+
+def test_simulate_exports_carry_the_simulator_s_time_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "export", "--simulate", "5", "--latency-ms", "0", "-q")
+    assert status == 0
+    assert json.loads(out.splitlines()[0])["created_at"][-6:] in ("-05:00", "-04:00")

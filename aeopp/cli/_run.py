@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -37,6 +38,7 @@ from ._settings import (
     lenient_int,
     lenient_number,
     resolve_connection,
+    resolve_timezone,
     validation_message,
     warn,
 )
@@ -45,6 +47,9 @@ if TYPE_CHECKING:
     from ..testing import SimulatorCredentials
 
 __all__ = ["Body", "SimInfo", "Validate", "run"]
+
+#: The time zone of the simulator ``--simulate`` starts (its default account time zone).
+SIMULATOR_TIMEZONE = "America/New_York"
 
 #: The most opportunities ``--simulate`` seeds.
 _MAX_SIMULATED = 10_000_000
@@ -94,7 +99,10 @@ async def _checked(args: argparse.Namespace, body: Body, validate: Validate) -> 
         "wire_format": args.wire_format,
         "max_concurrency": lenient_int(args.max_concurrency),
         "timeout": lenient_number(args.timeout),
+        "timezone": resolve_timezone(args, {} if args.simulate is not None else os.environ),
     }
+    if args.simulate is not None and options["timezone"] is None:
+        options["timezone"] = ZoneInfo(SIMULATOR_TIMEZONE)
     # Never opened: its constructor checks the options, and the command's own checks run on it.
     offline = OpportunityClient(auth=BearerAuth("offline", "0Uv" + "0" * 15), **options)
     validate(args, offline)
@@ -144,10 +152,14 @@ async def _connected(
     from ..testing import PardotSimulator, SimulatorProcess  # only now: aiohttp.web isn't needed otherwise
 
     latency = args.latency_ms / 1000.0
+    zone = SIMULATOR_TIMEZONE
     if args.simulator_process:
-        async with SimulatorProcess(args.simulate, seed=args.seed, latency=latency) as child:
+        async with SimulatorProcess(args.simulate, seed=args.seed, latency=latency, timezone=zone) as child:
             return await _with_simulator(args, body, options, latency, child.base_url, child.credentials)
-    async with _quiet_server_log(), PardotSimulator(args.simulate, seed=args.seed, latency=latency) as sim:
+    async with (
+        _quiet_server_log(),
+        PardotSimulator(args.simulate, seed=args.seed, latency=latency, timezone=zone) as sim,
+    ):
         return await _with_simulator(args, body, options, latency, sim.base_url, sim.credentials)
 
 

@@ -16,7 +16,10 @@ from collections.abc import Mapping
 
 import attrs
 
+import datetime as _dt
+
 from .._constants import MAX_CONCURRENT_REQUESTS
+from .._env import VARIABLES, parse_timezone
 from .._validate import validate_version
 from ..auth import ApiKeyAuth, BearerAuth
 from ..errors import AeoppError, AuthenticationError, PardotError, RequestValidationError
@@ -40,6 +43,7 @@ __all__ = [
     "lenient_number",
     "note",
     "resolve_connection",
+    "resolve_timezone",
     "validation_message",
     "warn",
 ]
@@ -51,24 +55,28 @@ EXIT_USAGE = 2
 EXIT_API = 1
 EXIT_INTERRUPTED = 130
 
-#: (flag, environment variable, what it is) for each connection setting.
-SETTINGS = {
-    "base_url": ("--base-url", "AEOPP_BASE_URL", "base URL"),
-    "access_token": ("--access-token", "AEOPP_ACCESS_TOKEN", "access token"),
-    "business_unit_id": ("--business-unit-id", "AEOPP_BUSINESS_UNIT_ID", "business unit id"),
-    "api_version": ("--api-version", "AEOPP_API_VERSION", "API version"),
-    "email": ("--email", "AEOPP_EMAIL", "email"),
-    "password": ("--password", "AEOPP_PASSWORD", "password"),
-    "user_key": ("--user-key", "AEOPP_USER_KEY", "user key"),
+#: What each connection setting is; its environment variable is the library's (``_env.VARIABLES``).
+_LABELS = {
+    "base_url": "base URL",
+    "access_token": "access token",
+    "business_unit_id": "business unit id",
+    "api_version": "API version",
+    "email": "email",
+    "password": "password",
+    "user_key": "user key",
 }
+#: (flag, environment variable, what it is) for each connection setting.
+SETTINGS = {name: ("--" + name.replace("_", "-"), VARIABLES[name], label) for name, label in _LABELS.items()}
 _LEGACY = ("email", "password", "user_key")
 
 ENV_HELP = """\
 connection settings come from the flags or from the environment: AEOPP_BASE_URL (default
 https://pi.pardot.com), AEOPP_ACCESS_TOKEN and AEOPP_BUSINESS_UNIT_ID (Salesforce OAuth),
 AEOPP_API_VERSION (3 or 4, default 4), or the legacy AEOPP_EMAIL, AEOPP_PASSWORD and
-AEOPP_USER_KEY. With --simulate N, an embedded simulator with N opportunities is used instead:
-connection flags are then refused and the AEOPP_* variables ignored.
+AEOPP_USER_KEY. --timezone / AEOPP_TIMEZONE names the Pardot API user's time zone, so that
+timestamps come out with their offset. With --simulate N, an embedded simulator with N opportunities
+is used instead: connection flags are then refused and the AEOPP_* variables ignored (timestamps
+then carry the simulator's time zone, America/New_York, unless --timezone says otherwise).
 exit status: 0 done, 1 API or network error, 2 bad flags or settings, 130 interrupted."""
 
 
@@ -145,6 +153,15 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
     return Connection(base_url=base_url, auth=auth, version=version)
 
 
+def resolve_timezone(args: argparse.Namespace, env: Mapping[str, str]) -> _dt.tzinfo | None:
+    """``--timezone``, else ``AEOPP_TIMEZONE``, as a tzinfo (None when neither is given)."""
+    if getattr(args, "timezone", None):
+        return parse_timezone(args.timezone)
+    if env.get(VARIABLES["timezone"]):
+        return parse_timezone(env[VARIABLES["timezone"]], parameter=VARIABLES["timezone"])
+    return None
+
+
 def lenient_int(text: str | None) -> int | str | None:
     """``text`` as an int when it reads as one, else unchanged (the library then says why not)."""
     if text is None:
@@ -180,6 +197,12 @@ def connection_parser() -> argparse.ArgumentParser:
                        help=f"requests in flight at most (default: {MAX_CONCURRENT_REQUESTS}, "
                        "Pardot's limit per business unit)")  # fmt: skip
     group.add_argument("--timeout", default="30", metavar="SECONDS", help="per request (default: 30)")
+    group.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the Pardot API user's time zone, e.g. America/New_York: timestamps get their offset "
+        "(env AEOPP_TIMEZONE; without it they are written as Pardot sends them, with no offset)",
+    )
     sim = parent.add_argument_group("simulator")
     sim.add_argument("--simulate", metavar="N",
                      help="run against an embedded simulator seeded with N opportunities")  # fmt: skip
