@@ -44,7 +44,6 @@ ENV_NAMES = (
     "AEOPP_PASSWORD",
     "AEOPP_USER_KEY",
     "AEOPP_TIMEZONE",
-    "AEOPP_REDIS_URL",
 )
 
 
