@@ -31,36 +31,6 @@ OUTPUTS: Final = ("full", "simple", "mobile", "bulk")
 STATUSES: Final = ("won", "lost", "open")
 DATE_KEYWORDS: Final = ("today", "yesterday", "last_7_days", "this_month", "last_month")
 
-#: Query filters, by Pardot's names.
-QUERY_FILTERS: Final = (
-    "created_after",
-    "created_before",
-    "id_greater_than",
-    "id_less_than",
-    "probability_greater_than",
-    "probability_less_than",
-    "prospect_email",
-    "prospect_id",
-    "value_greater_than",
-    "value_less_than",
-)
-#: Fields ``update`` (and ``create``) may set.
-EDITABLE_FIELDS: Final = (
-    "campaign_id",
-    "name",
-    "value",
-    "probability",
-    "type",
-    "stage",
-    "status",
-    "closed_at",
-)
-#: Fields that can't be cleared, since Pardot requires them on every record.
-REQUIRED_FIELDS: Final = ("campaign_id", "name", "value", "probability")
-
-#: Collections that are lists on the wire but collapse to one object when they hold one record.
-LIST_ELEMENTS: Final = ("opportunity", "prospect", "visitor_activity")
-
 PROSPECT_EMAIL_MAX_LENGTH: Final = 255
 
 #: Visitor activity types that concern opportunities.

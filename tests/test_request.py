@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aeopp._constants import DEFAULT_SORT_ORDER, EDITABLE_FIELDS, QUERY_FILTERS
+from aeopp._constants import DEFAULT_SORT_ORDER
 from aeopp._request import (
     PreparedRequest,
     QuerySpec,
@@ -33,6 +33,7 @@ from aeopp._request import (
     validate_version,
     validate_wire_format,
 )
+from aeopp._spec import OPPORTUNITY
 from aeopp.errors import AeoppError, RequestValidationError
 
 BASE = "https://pi.pardot.com"
@@ -658,7 +659,7 @@ def test_unknown_filter_is_named_with_the_allowed_list() -> None:
         query_spec(updated_after="today")
     with pytest.raises(RequestValidationError) as info:
         query_spec(deleted=True)
-    for name in QUERY_FILTERS:
+    for name in OPPORTUNITY.filter_names:
         assert name in str(info.value)
 
 
@@ -890,7 +891,7 @@ def test_update_unknown_field_lists_editable_ones() -> None:
     with pytest.raises(RequestValidationError) as info:
         build_update(1, {"created_at": "2024-01-01"})
     assert info.value.parameter == "created_at"
-    for field in EDITABLE_FIELDS:
+    for field in (f.name for f in OPPORTUNITY.record.editable):
         assert field in str(info.value)
 
 

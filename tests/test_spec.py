@@ -165,3 +165,22 @@ def test_an_object_spec_is_plain_data() -> None:
     assert not OPPORTUNITY.operation("create").idempotent
     with pytest.raises(KeyError):
         OPPORTUNITY.operation("upsert")
+
+
+def test_the_annotation_types_mirror_the_spec() -> None:
+    """aeopp.types is a second declaration for type checkers only: it must say what the spec says."""
+    from typing import get_args
+
+    from aeopp import types
+
+    editable = {f.name for f in OPPORTUNITY.record.editable}
+    assert set(types.QueryFilters.__annotations__) == set(OPPORTUNITY.filter_names)
+    assert set(types.UpdateFields.__annotations__) == editable
+    assert set(types.CreateFields.__annotations__) == editable | {"prospect_email", "prospect_id"}
+    required = {f.name for f in OPPORTUNITY.record.editable if f.required and not f.optional_on_create}
+    assert types.CreateFields.__required_keys__ == frozenset(required)
+    assert set(get_args(types.SortBy)) == set(OPPORTUNITY.sorts)
+    assert set(get_args(types.SortOrder)) == set(_constants.SORT_ORDERS)
+    assert set(get_args(types.Output)) == set(_constants.OUTPUTS)
+    assert set(get_args(types.Status)) == set(_constants.STATUSES)
+    assert set(get_args(types.WireFormat)) == set(_constants.WIRE_FORMATS)

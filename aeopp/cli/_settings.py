@@ -11,12 +11,11 @@ This module imports none of the command line's other modules; they all import it
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import sys
 from collections.abc import Mapping
 
 import attrs
-
-import datetime as _dt
 
 from .._constants import MAX_CONCURRENT_REQUESTS
 from .._env import VARIABLES, parse_timezone
