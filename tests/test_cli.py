@@ -1033,10 +1033,13 @@ def test_timezone_writes_offsets_in_exports(
     base = ["export", *flags(sim), "--max-items", "3"]
     _, out, _ = run(capsys, *base)
     plain = json.loads(out.splitlines()[0])["created_at"]
-    assert "T" in plain and "+" not in plain and plain.count("-") == 2
+    assert "T" in plain
+    assert "+" not in plain
+    assert plain.count("-") == 2
     _, out, _ = run(capsys, *base, "--timezone", "America/New_York")
     zoned = json.loads(out.splitlines()[0])["created_at"]
-    assert zoned.startswith(plain) and zoned[len(plain) :] in ("-05:00", "-04:00")
+    assert zoned.startswith(plain)
+    assert zoned[len(plain) :] in ("-05:00", "-04:00")
     monkeypatch.setenv("AEOPP_TIMEZONE", "UTC")
     _, out, _ = run(capsys, *base)
     assert json.loads(out.splitlines()[0])["created_at"] == plain + "+00:00"
