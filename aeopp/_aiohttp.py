@@ -22,6 +22,8 @@ __all__ = ["AiohttpTransport", "post_form_once"]
 
 USER_AGENT = f"aeopp/{__version__}"
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: More headers than this make an answer malformed (Pardot sends about fifteen).
+MAX_HEADERS = 256
 
 
 class AiohttpTransport:
@@ -99,6 +101,11 @@ async def _send(
             method, url, headers=dict(headers), data=body or None, allow_redirects=False, **extra
         ) as response:
             status = response.status
+            if len(response.raw_headers) > MAX_HEADERS:  # older aiohttp parsers take any number
+                raise ProtocolError(
+                    f"malformed HTTP answer from {_origin(url)}: {len(response.raw_headers):,} headers",
+                    http_status=status,
+                )
             length = response.content_length
             if length is not None and length > max_bytes:
                 raise ProtocolError(
