@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from . import _parse, _request
+from . import _envelope, _parse, _request
 from ._aiohttp import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport
 from ._concurrency import AdaptiveLimiter
 from ._constants import MAX_CONCURRENT_REQUESTS
@@ -48,9 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["BaseClient", "ClientStats"]
 
 log = logging.getLogger("aeopp")
-
-#: Answers at least this big are parsed in a worker thread (a 200-record page is about 80 KB).
-PARSE_IN_THREAD_BYTES = 32 * 1024
 
 T = TypeVar("T")
 Self = TypeVar("Self", bound="BaseClient")
@@ -301,9 +298,9 @@ class BaseClient:
                 auth_headers, generation = await self.auth.headers(self._login)
                 raw = await self._send(prepared, auth_headers)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
-                if len(raw.body) >= PARSE_IN_THREAD_BYTES:
-                    # Parsing a big page is CPU work: in a worker thread the event loop stays free
-                    # to send the next requests meanwhile (parsing is pure, so it is safe there).
+                if _envelope.parse_in_thread(raw.body, self.wire_format):
+                    # Where the parser releases the GIL, the event loop stays free to send the next
+                    # requests meanwhile (parsing is pure, so it is safe there).
                     result = await anyio.to_thread.run_sync(parse, raw, limiter=self._parse_limiter)
                 else:
                     result = parse(raw)

@@ -20,6 +20,7 @@ FLOORS: dict[str, int] = {
     "_convert": 0,
     "_transport": 0,
     "_concurrency": 0,
+    "_lxml": 0,
     "_coordinator": 0,
     # scalar rules both ways, cursors, retry policy, envelopes
     "_validate": 1,
@@ -49,7 +50,7 @@ FLOORS: dict[str, int] = {
 }
 
 SANS_IO = ["_request", "_parse", "_retry", "_decide", "_spec", "_validate", "_convert", "_envelope",
-           "_records", "_cursor", "_transport", "models", "errors", "_constants"]  # fmt: skip
+           "_records", "_cursor", "_transport", "models", "errors", "_constants", "_lxml"]  # fmt: skip
 
 
 def imports(path: Path, *, type_checking: bool = False) -> set[tuple[int, str]]:
