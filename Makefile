@@ -3,14 +3,24 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The same suite without the speedups extra (lxml, msgspec): the parsers every user gets by default.
+BASE_VENV ?= .venv-base
+BASE_PY := $(BASE_VENV)/bin/python
+BASE_STAMP := $(BASE_VENV)/.installed
 
-.PHONY: test lint typecheck unit demo bench fidelity clean
+.PHONY: test lint typecheck unit unit-base demo bench fidelity clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,speedups]'
 	touch $(STAMP)
+
+$(BASE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BASE_VENV)
+	$(BASE_PY) -m pip install --quiet --upgrade pip
+	$(BASE_PY) -m pip install --quiet -e '.[dev]'
+	touch $(BASE_STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -20,9 +30,12 @@ typecheck: $(STAMP)
 	$(PY) -m mypy --strict aeopp
 
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	AEOPP_EXPECT_PARSERS=base,speedups $(PY) -m pytest -q
 
-test: lint typecheck unit
+unit-base: $(BASE_STAMP)
+	AEOPP_EXPECT_PARSERS=base $(BASE_PY) -m pytest -q
+
+test: lint typecheck unit unit-base
 
 # The main job: export 20,000 opportunities from a simulator (50 ms latency, in its own process)
 # with a progress bar, then time the same export one page at a time for comparison.
@@ -38,4 +51,4 @@ fidelity: $(STAMP)
 	bash scripts/fidelity.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BASE_VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from . import _env, _parse, _request
+from . import _env, _envelope, _parse, _request
 from ._aiohttp import AiohttpTransport
 from ._concurrency import AdaptiveLimiter
 from ._config import SizeLimits, Timeout
@@ -51,9 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["BaseClient", "ClientStats"]
 
 log = logging.getLogger("aeopp")
-
-#: Answers at least this big are parsed in a worker thread (a 200-record page is about 80 KB).
-PARSE_IN_THREAD_BYTES = 32 * 1024
 
 T = TypeVar("T")
 Self = TypeVar("Self", bound="BaseClient")
@@ -426,9 +423,9 @@ class BaseClient:
                 auth_headers, generation = await self.auth.headers(self._login)
                 raw = await self._send(prepared, auth_headers, state, attempt)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
-                if len(raw.body) >= PARSE_IN_THREAD_BYTES:
-                    # Parsing a big page is CPU work: in a worker thread the event loop stays free
-                    # to send the next requests meanwhile (parsing is pure, so it is safe there).
+                if _envelope.parse_in_thread(raw.body, self.wire_format):
+                    # Parsing a page is CPU work: in a worker thread the event loop sends the next
+                    # requests first (parsing is pure, so it is safe there; see parse_in_thread).
                     result = await anyio.to_thread.run_sync(parse, raw, prepared, limiter=self._parse_limiter)
                 else:
                     result = parse(raw, prepared)

@@ -7,6 +7,7 @@ simulator runs in another process (``simhost.SimProcess``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import http.client
 import json
@@ -14,7 +15,7 @@ import statistics
 import time
 import urllib.parse
 import xml.parsers.expat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -24,7 +25,7 @@ import xmltodict
 from simhost import SimProcess
 
 import aeopp
-from aeopp import _parse, _request, models
+from aeopp import _envelope, _parse, _request, models
 
 
 def client(
@@ -98,14 +99,17 @@ def reads(sim: SimProcess, ids: Sequence[int], *, many: bool) -> dict[str, Any]:
 # -- CPU per record ------------------------------------------------------------------------------
 
 
-def record_pages(sim: SimProcess, wire_format: str, records: int, page_size: int = 200) -> list[bytes]:
-    """The raw bodies of every page of a full ``output=full`` walk, fetched once (one kept-alive connection)."""
+def record_pages(
+    sim: SimProcess, wire_format: str, records: int, page_size: int = 200, output: str | None = "full"
+) -> list[bytes]:
+    """The raw bodies of every page of a full walk (``output``; None: the server's default, as ``query()``
+    asks), fetched once (one kept-alive connection)."""
     c = sim.credentials
     headers = {
         "Authorization": f"Bearer {c['access_token']}",
         "Pardot-Business-Unit-Id": c["business_unit_id"],
     }
-    spec = _request.query_spec(sort_by="id", output="full")
+    spec = _request.query_spec(sort_by="id", output=output)
     bodies = []
     connection = http.client.HTTPConnection(urllib.parse.urlsplit(sim.base_url).netloc, timeout=60)
     try:
@@ -194,34 +198,65 @@ def _floor_typed(body: bytes) -> Any:
 HEADERS = {"json": {"Content-Type": "application/json"}, "xml": {"Content-Type": "application/xml"}}
 
 
+def page_parser(wire_format: str, parsers: str | None = None) -> Callable[[bytes], Any]:
+    """``parse_page`` of a recorded page with the named set of parsers (None: the one in use)."""
+    headers = HEADERS[wire_format]
+    if parsers is None:
+        return lambda body: _parse.parse_page(200, headers, body)
+    chosen = _envelope.available_parsers()[parsers]
+
+    def page(body: bytes) -> Any:
+        with _envelope.use_parsers(chosen):
+            return _parse.parse_page(200, headers, body)
+
+    return page
+
+
 def parsers(wire_format: str) -> dict[str, Callable[[bytes], Any]]:
     """The functions timed on the recorded pages of ``wire_format``, by label."""
     headers = HEADERS[wire_format]
-
-    def page(body: bytes) -> Any:
-        return _parse.parse_page(200, headers, body)
+    active = _envelope.parsers().name
 
     def envelope(body: bytes) -> Any:
         return _parse.decode_envelope(200, headers, body)
 
     if wire_format == "xml":
-        return {
+        out: dict[str, Callable[[bytes], Any]] = {
             "xmltodict.parse (bare)": _bare_xml,
             "xmltodict.parse (aeopp's options)": _bare_xml_same_options,
-            "aeopp decode_envelope only": envelope,
-            "aeopp parse_page": page,
         }
-    out: dict[str, Callable[[bytes], Any]] = {"json.loads (bare)": _bare_json}
-    decoder = getattr(_parse, "loads_json", None)  # set when the parser picks an optional decoder
-    if decoder is not None and getattr(decoder, "__name__", "") != "_loads_stdlib":
-        import orjson
-
-        out["orjson.loads (bare)"] = orjson.loads
-    out["aeopp decode_envelope only"] = envelope
-    out["floor: json.loads + a model per record, raw values"] = _floor_models
-    out[TYPED_FLOOR] = _floor_typed
-    out["aeopp parse_page"] = page
+    else:
+        out = {"json.loads (bare)": _bare_json}
+    out[f"aeopp decode_envelope only ({active})"] = envelope
+    if wire_format == "json":
+        out["floor: json.loads + a model per record, raw values"] = _floor_models
+        out[TYPED_FLOOR] = _floor_typed
+    if active != "base":
+        out["aeopp parse_page (base)"] = page_parser(wire_format, "base")
+    out["aeopp parse_page"] = page_parser(wire_format)
     return out
+
+
+@contextlib.contextmanager
+def parse_inline() -> Iterator[None]:
+    """Every answer parsed in the event loop's thread (``_base`` asks ``_envelope.parse_in_thread``)."""
+    decide = _envelope.parse_in_thread
+    _envelope.parse_in_thread = lambda body, wire_format: False  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        _envelope.parse_in_thread = decide  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def parse_in_thread() -> Iterator[None]:
+    """Every answer of 32 KiB or more parsed in a worker thread (what aeopp did for every parser)."""
+    decide = _envelope.parse_in_thread
+    _envelope.parse_in_thread = lambda body, wire_format: len(body) >= 32 * 1024  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        _envelope.parse_in_thread = decide  # type: ignore[assignment]
 
 
 def cpu(bodies: Sequence[bytes], functions: dict[str, Callable[[bytes], Any]], reps: int) -> dict[str, Any]:

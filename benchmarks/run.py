@@ -8,7 +8,12 @@ once the peers are installed) measures, against simulators running in their own 
 2. wall time over the ideal ``latency * (1 + ceil((pages - 1) / c))`` for max_concurrency 1..5;
 3. CPU per record of ``parse_page`` against bare ``json.loads`` / ``xmltodict.parse`` on recorded pages;
 4. peak RSS of a full walk of 10,000 against 100,000 records (fresh processes);
-5. ``read_many`` of 1,000 ids against a sequential loop of ``read`` (50 ms).
+5. ``read_many`` of 1,000 ids against a sequential loop of ``read`` (50 ms);
+6. ``walk``: the warm walk of 20,000 records (50 ms, 5 in flight) in JSON and XML with each set of
+   parsers installed (``base``: json, xmltodict; ``speedups``: msgspec, lxml, switched in this process
+   with ``aeopp._envelope.use_parsers``, as ``AEOPP_PARSER`` does for a user), wall over ideal and the
+   client's CPU per page beside a tight-loop parse of the same pages; XML also with the other
+   threading choice than ``_envelope.parse_in_thread``'s, to show what that decision is worth.
 
 Figures are medians of several runs; the table goes to the terminal and the same figures to
 ``benchmarks/results/latest.json`` (with machine and versions), a chart of (1) and (2) to
@@ -18,6 +23,7 @@ Figures are medians of several runs; the table goes to the terminal and the same
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -40,6 +46,8 @@ import aeopp_runs  # noqa: E402
 import peer_runs  # noqa: E402
 from simhost import SimProcess  # noqa: E402
 
+from aeopp import _envelope  # noqa: E402
+
 RECORDS = 20_000
 PAGE = 200
 LATENCY = 0.05
@@ -52,6 +60,13 @@ GOALS = {
     "cpu": 1.5,
     "memory": 1.2,
     "read_many": 4.5,
+    # the walk section
+    "walk_xml_speedups": 1.20,  # wall / ideal
+    "walk_json_speedups": 1.12,  # wall / ideal
+    "xml_base_parse": 1.3,  # parse_page / bare xmltodict.parse, inline
+    "walk_json_cpu_ms": 3.5,  # client CPU per page in the walk
+    "walk_xml_speedups_cpu_ms": 8.0,
+    "export_xml": 4.5,  # pypardot4 / aeopp xml offset at 50 ms
 }
 
 
@@ -164,6 +179,19 @@ def ideal(latency: float, pages: int, concurrency: int) -> float:
     return latency * (1 + math.ceil((pages - 1) / concurrency))
 
 
+def timed_walks(rs: list[dict[str, Any]], best: float) -> dict[str, Any]:
+    """The figures of a row of walks: runs, median and every wall time, the ideal and the ratio."""
+    seconds = median_of(rs, "seconds")
+    return {
+        "runs": len(rs),
+        "median_s": seconds,
+        "all_s": [r["seconds"] for r in rs],
+        "ideal_s": best,
+        "ratio_to_ideal": seconds / best,
+        "requests": median_of(rs, "requests"),
+    }
+
+
 def bench_efficiency(args: argparse.Namespace) -> dict[str, Any]:
     pages = math.ceil(RECORDS / PAGE)
     out: dict[str, Any] = {"pages": pages, "latency_s": LATENCY}
@@ -186,17 +214,11 @@ def bench_efficiency(args: argparse.Namespace) -> dict[str, Any]:
                     )
             rows = []
             for c, rs in runs.items():
-                seconds = median_of(rs, "seconds")
                 best = ideal(LATENCY, pages, c)
                 rows.append(
                     {
                         "max_concurrency": c,
-                        "runs": len(rs),
-                        "median_s": seconds,
-                        "all_s": [r["seconds"] for r in rs],
-                        "ideal_s": best,
-                        "ratio_to_ideal": seconds / best,
-                        "requests": median_of(rs, "requests"),
+                        **timed_walks(rs, best),
                         "max_in_flight": max(r["max_in_flight"] for r in rs),
                         "client_cpu_ms_per_request": median_of(rs, "client_cpu_s")
                         * 1000
@@ -409,6 +431,165 @@ def bench_read_many(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+# -- 6. the warm walk, by set of parsers --------------------------------------------------------
+
+
+BARE = {"json": ("json.loads", aeopp_runs._bare_json), "xml": ("xmltodict.parse", aeopp_runs._bare_xml)}
+
+
+def _walk_variants() -> list[tuple[str, str, str]]:
+    """(format, parsers, threading) to walk: each set as aeopp decides, then with the other choice."""
+    out = []
+    for fmt in ("json", "xml"):
+        for name in _envelope.available_parsers():
+            out.append((fmt, name, "decided"))
+            out.append((fmt, name, "inline" if _threaded(fmt, name) else "thread"))
+    return out
+
+
+def _threaded(fmt: str, name: str) -> bool:
+    """Whether aeopp parses a page of ``fmt`` in a worker thread with the parsers ``name``."""
+    with _envelope.use_parsers(name):
+        return _envelope.parse_in_thread(b" " * 100_000, fmt)
+
+
+def _threading_label(fmt: str, name: str, threading: str) -> str:
+    if threading == "decided":
+        return "thread" if _threaded(fmt, name) else "inline"
+    return threading + " (not chosen)"
+
+
+def _walk_once(sim: SimProcess, fmt: str, name: str, threading: str) -> dict[str, Any]:
+    forced = {
+        "decided": contextlib.nullcontext(),
+        "inline": aeopp_runs.parse_inline(),
+        "thread": aeopp_runs.parse_in_thread(),
+    }[threading]
+    with _envelope.use_parsers(name), forced:
+        return aeopp_runs.export(sim, wire_format=fmt, strategy="offset")
+
+
+def bench_walk(args: argparse.Namespace) -> dict[str, Any]:
+    pages = math.ceil(RECORDS / PAGE)
+    best = ideal(LATENCY, pages, 5)
+    variants = _walk_variants()
+    with SimProcess(RECORDS, seed=SEED, latency=0.0) as sim:
+        bodies = {fmt: aeopp_runs.record_pages(sim, fmt, RECORDS, output=None) for fmt in ("json", "xml")}
+        sim.set(latency=LATENCY)
+        for variant in variants:  # warm-up: imports, first connections, the parsers' caches
+            _walk_once(sim, *variant)
+        runs: dict[tuple[str, str, str], list[dict[str, Any]]] = {v: [] for v in variants}
+        for _ in range(args.walk_runs):
+            for variant in variants:
+                runs[variant].append(_walk_once(sim, *variant))
+    tight: dict[str, dict[str, float]] = {}
+    for fmt, pages_of in bodies.items():
+        label, bare = BARE[fmt]
+        functions = {label: bare}
+        functions.update({name: aeopp_runs.page_parser(fmt, name) for name in _envelope.available_parsers()})
+        timed = aeopp_runs.cpu(pages_of, functions, args.cpu_reps)
+        tight[fmt] = {name: r["median_s"] * 1000 / len(pages_of) for name, r in timed.items()}
+    rows = []
+    for (fmt, name, threading), rs in runs.items():
+        cpu_ms = statistics.median(r["client_cpu_s"] * 1000 / r["requests"] for r in rs)
+        rows.append(
+            {
+                "format": fmt,
+                "parsers": name,
+                "parse_in": _threading_label(fmt, name, threading),
+                **timed_walks(rs, best),
+                "records": median_of(rs, "records"),
+                "client_cpu_ms_per_page": cpu_ms,
+                "parse_page_ms": tight[fmt][name],
+                "bare_ms": tight[fmt][BARE[fmt][0]],
+                "walk_cpu_to_parse_page": cpu_ms / tight[fmt][name],
+                "parse_page_to_bare": tight[fmt][name] / tight[fmt][BARE[fmt][0]],
+            }
+        )
+    say(
+        f"\n6. Warm walk of {RECORDS:,} records ({pages} pages), {LATENCY * 1000:g} ms latency, 5 in flight "
+        f"(ideal {best:.3f} s), by set of parsers; tight loop: parse_page of the same pages, per page"
+    )
+    table(
+        [
+            "format",
+            "parsers",
+            "parse in",
+            "median s",
+            "wall / ideal",
+            "walk CPU ms/page",
+            "tight parse_page ms",
+            "walk / tight",
+            "bare ms",
+            "tight / bare",
+        ],
+        [
+            [
+                r["format"],
+                r["parsers"],
+                r["parse_in"],
+                r["median_s"],
+                r["ratio_to_ideal"],
+                r["client_cpu_ms_per_page"],
+                r["parse_page_ms"],
+                r["walk_cpu_to_parse_page"],
+                r["bare_ms"],
+                r["parse_page_to_bare"],
+            ]
+            for r in rows
+        ],
+    )
+    say(
+        "  walk CPU: process time of this process per request (aiohttp, parsing, models, the walk);\n"
+        "  bare: json.loads / xmltodict.parse of the same pages, no options, no models."
+    )
+    return {"pages": pages, "ideal_s": best, "latency_s": LATENCY, "rows": rows}
+
+
+def _walk_row(result: dict[str, Any], fmt: str, name: str) -> dict[str, Any] | None:
+    for row in result.get("walk", {}).get("rows", []):
+        if row["format"] == fmt and row["parsers"] == name and "not chosen" not in row["parse_in"]:
+            return row
+    return None
+
+
+def walk_goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for fmt, key in (("xml", "walk_xml_speedups"), ("json", "walk_json_speedups")):
+        row = _walk_row(result, fmt, "speedups")
+        if row is not None:
+            out.append(
+                {
+                    "goal": f"walk, {fmt} with the extra: wall <= {GOALS[key]}x ideal",
+                    "value": f"{row['ratio_to_ideal']:.3f}x ({row['median_s']:.3f} s)",
+                    "met": row["ratio_to_ideal"] <= GOALS[key],
+                }
+            )
+    row = _walk_row(result, "xml", "base")
+    if row is not None:
+        limit = GOALS["xml_base_parse"]
+        out.append(
+            {
+                "goal": f"xml without the extra: parse_page <= {limit}x bare xmltodict, inline",
+                "value": f"{row['parse_page_to_bare']:.2f}x ({row['parse_page_ms']:.2f} / {row['bare_ms']:.2f} ms)",
+                "met": row["parse_page_to_bare"] <= limit,
+            }
+        )
+    cpu_goals = [("json", "base", "walk_json_cpu_ms"), ("json", "speedups", "walk_json_cpu_ms")]
+    cpu_goals.append(("xml", "speedups", "walk_xml_speedups_cpu_ms"))
+    for fmt, name, key in cpu_goals:
+        row = _walk_row(result, fmt, name)
+        if row is not None:
+            out.append(
+                {
+                    "goal": f"walk, {fmt} ({name}): client CPU <= {GOALS[key]} ms/page",
+                    "value": f"{row['client_cpu_ms_per_page']:.2f} ms (tight parse_page {row['parse_page_ms']:.2f})",
+                    "met": row["client_cpu_ms_per_page"] <= GOALS[key],
+                }
+            )
+    return out
+
+
 # -- summary ---------------------------------------------------------------------------------
 
 
@@ -472,6 +653,19 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "met": row["ratio_to_10k"] <= GOALS["memory"],
                 }
             )
+    if peer_rows:
+        xml = next((r for r in export if r["client"] == "aeopp xml offset"), None)
+        slowest = [r for r in peer_rows if r["client"].startswith("pypardot4")]
+        if xml is not None and slowest:
+            ratio = slowest[0]["median_s"] / xml["median_s"]
+            out.append(
+                {
+                    "goal": f"aeopp xml ({_envelope.parsers().name}) >= {GOALS['export_xml']}x faster than pypardot4",
+                    "value": f"{ratio:.2f}x",
+                    "met": ratio >= GOALS["export_xml"],
+                }
+            )
+    out.extend(walk_goals(result))
     if "read_many" in result:
         v = result["read_many"]["speedup"]
         out.append(
@@ -505,12 +699,13 @@ def machine() -> dict[str, Any]:
 
 def versions(peers: dict[str, Path]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
-    for name in ("aeopp", "aiohttp", "anyio", "attrs", "xmltodict", "orjson", "matplotlib"):
+    for name in ("aeopp", "aiohttp", "anyio", "attrs", "xmltodict", "lxml", "msgspec", "matplotlib"):
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             out[name] = None
     out["expat"] = aeopp_runs.check_expat()
+    out["parsers"] = _envelope.parsers().name
     for label, target in peers.items():
         dist = peer_runs.PEERS[label][0]
         out[dist] = peer_runs.version_of(target, dist)
@@ -542,12 +737,15 @@ def main() -> int:
     parser.add_argument(
         "--loop-runs", type=int, default=1, help="runs of the sequential read loop (50 s each)"
     )
-    parser.add_argument("--only", default="export,efficiency,cpu,memory,read_many", help="sections to run")
+    parser.add_argument("--walk-runs", type=int, default=5, help="runs of each walk of the walk section")
+    parser.add_argument(
+        "--only", default="export,efficiency,cpu,memory,read_many,walk", help="sections to run"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results", help="directory of latest.json/png")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 1 run each, 100 ids")
     args = parser.parse_args()
     if args.quick:
-        args.runs = args.peer_runs = args.cpu_reps = args.memory_runs = args.loop_runs = 1
+        args.runs = args.peer_runs = args.cpu_reps = args.memory_runs = args.loop_runs = args.walk_runs = 1
         args.read_ids = 100
     sections = set(args.only.split(","))
     peers = peer_runs.available()
@@ -574,6 +772,8 @@ def main() -> int:
         result["memory"] = bench_memory(args)
     if "read_many" in sections:
         result["read_many"] = bench_read_many(args)
+    if "walk" in sections:
+        result["walk"] = bench_walk(args)
     result["goals"] = goals(result)
     result["duration_s"] = time.perf_counter() - started
     say("\nGoals")

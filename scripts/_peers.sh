@@ -14,7 +14,7 @@ ensure_venv() {  # ensure_venv LABEL: create .venv as the Makefile does, if miss
         echo "$1: creating $VENV (as the Makefile does)"
         "$PYTHON" -m venv "$VENV"
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+        "$VENV/bin/python" -m pip install --quiet -e '.[dev,speedups]'
         touch "$VENV/.installed"
     fi
 }

@@ -374,3 +374,35 @@ def test_mutated_bodies_raise_only_typed_errors(
 def test_random_bytes_raise_only_typed_errors(body: bytes, status: int, parse: Parser) -> None:
     with contextlib.suppress(ProtocolError, PardotError):
         parse(status, {}, body)
+
+
+# -- encodings ----------------------------------------------------------------------------------
+
+UTF8_PAGE = '<?xml version="1.0" encoding="UTF-8"?><rsp stat="ok" version="1.0"><result/></rsp>'
+WIDE = {
+    "xml utf-16 bom": UTF8_PAGE.replace("UTF-8", "UTF-16").encode("utf-16"),
+    "xml utf-16 no bom": UTF8_PAGE.encode("utf-16-le"),
+    "xml utf-32 bom": UTF8_PAGE.encode("utf-32"),
+    "json utf-16 bom": b'{"@attributes":{"stat":"ok"}}'.decode().encode("utf-16"),
+    "json utf-16 be no bom": b'{"@attributes":{"stat":"ok"}}'.decode().encode("utf-16-be"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WIDE))
+@pytest.mark.parametrize("parse", PARSERS)
+def test_utf16_and_utf32_answers_are_refused(case: str, parse: Parser) -> None:
+    with pytest.raises(ProtocolError, match="UTF-16 or UTF-32 refused: aeopp reads UTF-8 answers only"):
+        parse(200, {"Content-Type": "application/json" if "json" in case else "text/xml"}, WIDE[case])
+
+
+@pytest.mark.parametrize("encoding", ["UTF-16", "ISO-8859-1", "us-ascii", "utf8"])
+def test_xml_declaring_another_encoding_is_refused(encoding: str) -> None:
+    body = UTF8_PAGE.replace("UTF-8", encoding).encode()
+    with pytest.raises(ProtocolError, match=f"XML declaring encoding '{encoding}' refused"):
+        parse_page(200, {}, body)
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "utf-8"])
+def test_utf8_declared_or_not_is_read(encoding: str) -> None:
+    assert len(parse_page(200, {}, UTF8_PAGE.replace("UTF-8", encoding).encode())) == 0
+    assert len(parse_page(200, {}, UTF8_PAGE.replace(' encoding="UTF-8"', "").encode())) == 0
