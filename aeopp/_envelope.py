@@ -328,18 +328,13 @@ def _reject_entity(*_args: Any) -> NoReturn:
 
 
 class _GuardedParser:
-    """An expat parser whose element handlers xmltodict installs through a depth check.
+    """An expat parser whose element handlers xmltodict installs through a depth counter."""
 
-    xmltodict's handler keeps the path of open elements; when it has one, the start handler checks
-    its length (one wrapper call per element), else a counter of our own goes up and down.
-    """
-
-    __slots__ = ("_depth", "_parser", "_path")
+    __slots__ = ("_depth", "_parser")
 
     def __init__(self, parser: Any) -> None:
         object.__setattr__(self, "_parser", parser)
         object.__setattr__(self, "_depth", [0])
-        object.__setattr__(self, "_path", None)
         parser.StartDoctypeDeclHandler = _reject_doctype
         parser.EntityDeclHandler = _reject_entity
         parser.UnparsedEntityDeclHandler = _reject_entity
@@ -347,15 +342,9 @@ class _GuardedParser:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "StartElementHandler":
-            path = getattr(getattr(value, "__self__", None), "path", None)
-            if path.__class__ is list:
-                object.__setattr__(self, "_path", path)
-                value = _guard_path(value, path)
-            else:
-                value = _guard_start(value, self._depth)
+            value = _guard_start(value, self._depth)
         elif name == "EndElementHandler":
-            if getattr(getattr(value, "__self__", None), "path", None) is not self._path:
-                value = _guard_end(value, self._depth)
+            value = _guard_end(value, self._depth)
         elif name in ("EntityDeclHandler", "StartDoctypeDeclHandler"):
             return  # ours are stricter
         setattr(self._parser, name, value)
@@ -366,17 +355,6 @@ class _GuardedParser:
 
 def _too_deep() -> NoReturn:
     raise _HostileXML(f"XML nested deeper than {MAX_XML_DEPTH} levels refused")
-
-
-def _guard_path(start: Callable[[str, Any], None], path: list[Any]) -> Callable[[str, Any], None]:
-    """``start`` refusing an element below ``MAX_XML_DEPTH`` open ones (``path``: the open elements)."""
-
-    def guarded(name: str, attributes: Any) -> None:
-        if len(path) >= MAX_XML_DEPTH:
-            _too_deep()
-        start(name, attributes)
-
-    return guarded
 
 
 def _guard_start(start: Callable[[str, Any], None], depth: list[int]) -> Callable[[str, Any], None]:
