@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 import logging
 import os
 import random
@@ -24,7 +23,7 @@ import anyio
 import anyio.abc
 import attrs
 
-from . import _env, _envelope, _parse, _request
+from . import _env, _envelope, _parse, _request, _validate
 from ._aiohttp import AiohttpTransport
 from ._concurrency import AdaptiveLimiter
 from ._config import SizeLimits, Timeout
@@ -81,44 +80,6 @@ class ClientStats:
     errors_by_code: dict[int, int] = attrs.field(factory=dict)
 
 
-_BASE_URL_ALLOWED = "an https URL such as https://pi.pardot.com (plain http only for loopback hosts)"
-
-
-def check_base_url(base_url: object) -> str:
-    """``base_url`` without its trailing slash: https, or plain http for a loopback host; no
-    ``user:password@``, query string or fragment (refused without echoing a password)."""
-    if not isinstance(base_url, str):
-        raise RequestValidationError("base_url", type(base_url).__name__, _BASE_URL_ALLOWED)
-    parts = urlsplit(base_url)
-    try:
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        host = ""
-    if parts.username is not None or parts.password is not None:
-        shown = parts._replace(netloc=f"<redacted>@{parts.netloc.rpartition('@')[2]}").geturl()
-        raise RequestValidationError(
-            "base_url", shown, "no user:password@ in the URL: credentials go in auth=, never in the URL"
-        )
-    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
-        raise RequestValidationError(
-            "base_url",
-            base_url,
-            "scheme and host (and a path prefix) only, without a query string or fragment",
-        )
-    if parts.scheme == "https" and host:
-        return base_url.rstrip("/")
-    if parts.scheme == "http" and host:
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if loopback:
-            return base_url.rstrip("/")
-        raise RequestValidationError("base_url", base_url, "https (plain http only for loopback hosts)")
-    raise RequestValidationError("base_url", base_url, _BASE_URL_ALLOWED)
-
-
 def _check_type(name: str, value: object, kind: Any, allowed: str) -> None:
     if value is not None and not isinstance(value, kind):
         raise RequestValidationError(name, type(value).__name__, allowed)
@@ -162,7 +123,7 @@ class BaseClient:
     ) -> None:
         if not isinstance(auth, BearerAuth | ApiKeyAuth):
             raise RequestValidationError("auth", type(auth).__name__, "a BearerAuth or an ApiKeyAuth")
-        self.base_url = check_base_url(base_url)
+        self.base_url = _validate.check_base_url(base_url)
         self._version = _request.validate_version(version)
         self.wire_format = _request.validate_wire_format(wire_format)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:

@@ -8,11 +8,13 @@ Pure: no I/O, no aiohttp, no anyio. The spec (``_spec``) binds these rules to fi
 from __future__ import annotations
 
 import datetime as _dt
+import ipaddress
 import math
 import re
 import unicodedata
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import Final
+from urllib.parse import urlsplit
 
 from ._constants import (
     API_VERSIONS,
@@ -318,6 +320,46 @@ def format_timestamp(
     Fractions of a second are dropped.
     """
     return timestamp(parameter, value, validate_timezone(timezone), keywords)[0]
+
+
+# --- where to connect ----------------------------------------------------------------------------
+
+_BASE_URL_ALLOWED = "an https URL such as https://pi.pardot.com (plain http only for loopback hosts)"
+
+
+def check_base_url(base_url: object) -> str:
+    """``base_url`` without its trailing slash: https, or plain http for a loopback host; no
+    ``user:password@``, query string or fragment (refused without echoing a password)."""
+    if not isinstance(base_url, str):
+        raise RequestValidationError("base_url", type(base_url).__name__, _BASE_URL_ALLOWED)
+    parts = urlsplit(base_url)
+    try:
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        host = ""
+    if parts.username is not None or parts.password is not None:
+        shown = parts._replace(netloc=f"<redacted>@{parts.netloc.rpartition('@')[2]}").geturl()
+        raise RequestValidationError(
+            "base_url", shown, "no user:password@ in the URL: credentials go in auth=, never in the URL"
+        )
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        raise RequestValidationError(
+            "base_url",
+            base_url,
+            "scheme and host (and a path prefix) only, without a query string or fragment",
+        )
+    if parts.scheme == "https" and host:
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and host:
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return base_url.rstrip("/")
+        raise RequestValidationError("base_url", base_url, "https (plain http only for loopback hosts)")
+    raise RequestValidationError("base_url", base_url, _BASE_URL_ALLOWED)
 
 
 # --- the spec's rules: one signature for every field and every filter -------------------------
