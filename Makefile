@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,redis]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -19,8 +19,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict aeopp
 
+# With a throwaway redis-server (scripts/with-redis.sh) for the tests marked "redis".
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	bash scripts/with-redis.sh $(PY) -m pytest -q
 
 test: lint typecheck unit
 

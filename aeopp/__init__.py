@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._aiohttp import AiohttpTransport
 from ._base import ClientStats
 from ._cursor import Cursor
@@ -17,6 +19,7 @@ from .errors import (
     ClientStateError,
     ConcurrencyLimitExceeded,
     ConnectorPresent,
+    CoordinatorUnavailable,
     DailyLimitExceeded,
     InvalidParameter,
     InvalidProspect,
@@ -34,6 +37,9 @@ from .errors import (
 )
 from .models import Campaign, Opportunity, Page, Prospect, VisitorActivity
 
+if TYPE_CHECKING:
+    from ._redis import RedisCoordinator
+
 __all__ = [
     "AeoppError",
     "AiohttpTransport",
@@ -45,6 +51,7 @@ __all__ = [
     "ClientStats",
     "ConcurrencyLimitExceeded",
     "ConnectorPresent",
+    "CoordinatorUnavailable",
     "Cursor",
     "DailyLimitExceeded",
     "InvalidParameter",
@@ -63,6 +70,7 @@ __all__ = [
     "ProtocolError",
     "RawRequest",
     "RawResponse",
+    "RedisCoordinator",
     "RequestValidationError",
     "RetryPolicy",
     "SalesforceOAuth",
@@ -92,3 +100,12 @@ for _name in (
 ):
     globals()[_name].__module__ = __name__
 del _name
+
+
+def __getattr__(name: str) -> Any:
+    # RedisCoordinator is imported on first use: ``import aeopp`` needs no redis (the extra).
+    if name == "RedisCoordinator":
+        from ._redis import RedisCoordinator
+
+        return RedisCoordinator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

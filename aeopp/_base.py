@@ -188,6 +188,8 @@ class BaseClient:
         if self._state is _State.CLOSED:
             raise ClientStateError(f"an {name} can't be reopened once closed; make a new one")
         self._loop = asyncio.get_running_loop()
+        if self.coordinator is not None and isinstance(self.auth, BearerAuth):
+            self.auth.attach(self.coordinator.token_store(self.business_unit))
         tg = anyio.create_task_group()
         await tg.__aenter__()
         self._tg = tg
