@@ -248,32 +248,43 @@ class BaseClient:
         prepared = _request.build_login(
             email=email, password=password, user_key=user_key, version=self._version, wire_format="json"
         )
-        raw = await self._send(prepared, {})
+        raw, _ = await self._send(prepared, {})
         result = _parse.parse_login(raw.status, raw.headers, raw.body, max_bytes=self._max_response_bytes)
         if result.version in (3, 4) and result.version != self._version:
             log.info("aeopp: the account uses API version %d; switching", result.version)
             self._version = result.version
         return result
 
-    async def _send(self, prepared: _request.PreparedRequest, headers: Mapping[str, str]) -> RawResponse:
-        """One attempt: a limiter slot, then the request under the per-attempt timeout."""
-        all_headers = dict(headers)
-        if prepared.content_type:
-            all_headers["Content-Type"] = prepared.content_type
-        request = RawRequest(
-            method=prepared.method,
-            url=prepared.url(self.base_url),
-            headers=all_headers,
-            body=prepared.body(),
-            operation=prepared.operation,
-            max_response_bytes=self._max_response_bytes,
-        )
+    async def _send(
+        self, prepared: _request.PreparedRequest, headers: Mapping[str, str] | None = None
+    ) -> tuple[RawResponse, int]:
+        """One attempt: a limiter slot, then the request under the per-attempt timeout.
+
+        Without ``headers``, the credentials are read once the slots are held (a token can expire
+        while a request waits in line behind other processes); returns the answer and the
+        generation of the credentials sent (-1 with ``headers``).
+        """
+        body = prepared.body()
         # Slots first (this client's, then the business unit's): time queued is no attempt time.
         async with self._limiter.slot(), self._shared_slot():
+            generation = -1
+            if headers is None:
+                headers, generation = await self.auth.headers(self._login)
+            all_headers = dict(headers)
+            if prepared.content_type:
+                all_headers["Content-Type"] = prepared.content_type
+            request = RawRequest(
+                method=prepared.method,
+                url=prepared.url(self.base_url),
+                headers=all_headers,
+                body=body,
+                operation=prepared.operation,
+                max_response_bytes=self._max_response_bytes,
+            )
             self.stats.requests += 1
             try:
                 with anyio.fail_after(self.timeout):
-                    return await self._transport.send(request)
+                    return await self._transport.send(request), generation
             except TimeoutError:
                 raise TransportError(
                     f"no answer within {self.timeout:g} s ({prepared.operation})", request_sent=True
@@ -300,8 +311,9 @@ class BaseClient:
             try:
                 if self.coordinator is not None:
                     await self.coordinator.admit(self.business_unit)
-                auth_headers, generation = await self.auth.headers(self._login)
-                raw = await self._send(prepared, auth_headers)
+                if self.auth.legacy:
+                    await self.auth.headers(self._login)  # a login takes a slot: log in before taking one
+                raw, generation = await self._send(prepared)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
                 if len(raw.body) >= PARSE_IN_THREAD_BYTES:
                     # Parsing a big page is CPU work: in a worker thread the event loop stays free

@@ -236,7 +236,7 @@ class RedisCoordinator:
         )
         self._scripts: dict[str, AsyncScript] = {
             name: self._redis.register_script(getattr(scripts, name))
-            for name in ("ACQUIRE", "RELEASE", "RENEW", "ADMIT", "UNLOCK", "SET_IF_OWNER")
+            for name in ("ACQUIRE", "RELEASE", "RENEW", "ADMIT", "DELETE_IF_EQUAL", "SET_IF_OWNER")
         }
 
     @classmethod
@@ -547,6 +547,10 @@ class _RedisTokenStore:
         owner = secrets.token_hex(16)
         lock_ms = int(TOKEN_LOCK_SECONDS * 1000)
         pause = 0.02
+        if rejected is not None:
+            # Retire it at once (unless replaced already): the others then wait for the new token
+            # instead of sending the dead one meanwhile.
+            await c._script("DELETE_IF_EQUAL", [keys.token], [rejected])
         while True:
             shared = await self.current_or_raise()
             if shared is not None and shared != rejected:
@@ -572,7 +576,7 @@ class _RedisTokenStore:
                         anyio.move_on_after(2 * c.timeout + 0.5),
                         suppress(CoordinatorUnavailable),
                     ):
-                        await c._script("UNLOCK", [keys.token_lock], [owner])
+                        await c._script("DELETE_IF_EQUAL", [keys.token_lock], [owner])
             # Another process is renewing: its token will show up (or its lock will lapse).
             await anyio.sleep(pause)
             pause = min(0.2, pause * 2)

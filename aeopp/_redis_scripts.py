@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["ACQUIRE", "ADMIT", "RELEASE", "RENEW", "SET_IF_OWNER", "UNLOCK", "UnitKeys"]
+__all__ = ["ACQUIRE", "ADMIT", "DELETE_IF_EQUAL", "RELEASE", "RENEW", "SET_IF_OWNER", "UnitKeys"]
 
 
 @attrs.frozen
@@ -192,8 +192,9 @@ end
 return {0, 0}
 """
 
-#: KEYS: lock. ARGV: owner. Deletes the lock only if ``owner`` still holds it.
-UNLOCK = """
+#: KEYS: a key. ARGV: a value. Deletes the key only if it holds that value: a lock released only by
+#: its owner, or a rejected token retired only if no other process replaced it already.
+DELETE_IF_EQUAL = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end

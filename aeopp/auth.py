@@ -81,7 +81,19 @@ class BearerAuth:
         return f"BearerAuth(business_unit_id={self.business_unit_id!r}, access_token=<{source}, redacted>)"
 
     async def headers(self, login: _Login) -> tuple[dict[str, str], int]:
-        """The headers for the next request and the token generation they belong to."""
+        """The headers for the next request and the token generation they belong to.
+
+        With a token store, the shared token is used when another process renewed it, and when
+        there is none (another process is renewing it) the new one is awaited."""
+        if self._store is not None and self._provider is not None:
+            shared = await self._store.current()
+            if shared is None:
+                await self.refresh(login, self._generation)
+            elif shared != self._token:
+                async with self._lock:
+                    if shared != self._token:
+                        self._token = shared
+                        self._generation += 1
         if self._token is None:
             await self.refresh(login, self._generation)
         assert self._token is not None
