@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo bench fidelity clean
+.PHONY: test lint typecheck unit demo bench bench-shared fidelity clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: $(STAMP)
 # aeopp vs PyPardot4, PyPardotSF, tap-pardot and the ideal: a table, and benchmarks/results/latest.{json,png}
 bench: $(STAMP)
 	bash scripts/bench.sh
+
+# Processes sharing one business unit, each limiting itself or all sharing Redis (benchmarks/shared_unit.py)
+bench-shared: $(STAMP)
+	bash scripts/with-redis.sh $(PY) benchmarks/shared_unit.py
 
 # The three existing Pardot clients (each in its own target directory) fetch everything from the simulator.
 fidelity: $(STAMP)

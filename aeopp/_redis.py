@@ -5,11 +5,12 @@ It implements ``aeopp._coordinator.Coordinator`` with the official redis-py clie
 are in ``_redis_scripts``. Without the extra this module still imports: constructing a coordinator
 then raises ``CoordinatorUnavailable`` naming the extra.
 
-Per request a client makes three Redis round trips: ``admit`` (the daily flag and budget), taking a
-slot and giving it back; a request that outlives a third of the lease adds one renewal per third
-(one script renews all of a process's leases of a unit). A waiting process blocks on one list with
-BLPOP (on a connection of its own) until a release wakes it, or until ``poll`` seconds pass so that
-expired leases are noticed; its other waiting tasks wait on that one call.
+Per request a client makes two Redis round trips: taking a slot (which checks the daily flag too)
+and giving it back; plus one for ``admit`` with a daily budget, and one reading the shared token
+when the client's ``BearerAuth`` has a provider. A request that outlives a third of the lease adds
+one renewal per third (one script renews all of a process's leases of a unit). A waiting process
+blocks on one list with BLPOP (on a connection of its own) until a release wakes it, or until
+``poll`` seconds pass so that expired leases are noticed; its other waiting tasks wait on that call.
 """
 
 from __future__ import annotations
@@ -455,16 +456,24 @@ class RedisCoordinator:
 
     async def admit(self, unit: str) -> None:
         """Raise ``DailyLimitExceeded`` if the unit's daily limit is known reached or the budget spent;
-        else count the request against the budget."""
+        else count the request against the budget.
+
+        Without a budget this makes no round trip: taking a slot checks the daily limit too (and
+        during an outage, what this process recorded itself)."""
         state = self._unit(unit)
+        if self.daily_budget is None:
+            if self._skipping() and time.monotonic() < state.daily_until:
+                raise self._daily_error(unit)
+            return
         today, reset = day_and_reset(datetime.now(timezone.utc), self.timezone)
         counter_ms = int((reset - datetime.now(timezone.utc)).total_seconds() * 1000) + 3_600_000
-        budget = -1 if self.daily_budget is None else self.daily_budget
         try:
             if self._skipping():
                 raise CoordinatorUnavailable("skipping")
             code, left_ms = await self._script(
-                "ADMIT", [state.keys.daily_limit, state.keys.budget(today.isoformat())], [budget, counter_ms]
+                "ADMIT",
+                [state.keys.daily_limit, state.keys.budget(today.isoformat())],
+                [self.daily_budget, counter_ms],
             )
         except CoordinatorUnavailable:
             if self.on_unavailable == "raise":
