@@ -144,7 +144,8 @@ class BaseClient:
         self.retry = retry or RetryPolicy()
         self.timezone = timezone
         self.max_concurrency = max_concurrency
-        self._limiter = AdaptiveLimiter(max_concurrency)
+        # A coordinator shares the slots: no need to start slowly to find them.
+        self._limiter = AdaptiveLimiter(max_concurrency, slow_start=coordinator is None)
         self._transport: Transport = transport or AiohttpTransport(
             session, max_response_bytes=max_response_bytes, pool_size=max(10, 2 * max_concurrency)
         )
@@ -176,7 +177,8 @@ class BaseClient:
 
     @property
     def concurrency_limit(self) -> int:
-        """Requests allowed in flight now: ``max_concurrency``, lowered for a while after code 66."""
+        """Requests allowed in flight now: up to ``max_concurrency``; without a coordinator it starts
+        at one and grows with each success until the first code 66 (then it halves)."""
         return self._limiter.limit
 
     # -- lifecycle ------------------------------------------------------------------------------
