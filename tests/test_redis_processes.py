@@ -12,7 +12,6 @@ from typing import Any
 
 import anyio
 import pytest
-import redis
 from redis_servers import RedisServer
 from shared_walker import Walkers
 
@@ -20,6 +19,8 @@ from aeopp._redis_scripts import UnitKeys
 from aeopp.testing import PardotSimulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+redis = pytest.importorskip("redis")
 
 
 @pytest.fixture
