@@ -145,7 +145,7 @@ async def test_a_waiter_cancelled_leaves_the_line_at_once(
                 tg.start_soon(lambda: _cancel_soon(scope))
                 async with b.slot(UNIT):
                     raise AssertionError("the slot was taken")
-            assert time.monotonic() - started < 0.3
+            assert time.monotonic() - started < 0.5
             assert sync_redis.zcard(keys(key_prefix).queue) == 0
             done.set()
         async with b.slot(UNIT):  # nothing left behind
@@ -182,7 +182,7 @@ async def test_waiting_is_first_come_first_served(redis_url: str, key_prefix: st
             tg.start_soon(run_greedy)
             tg.start_soon(run_other)
     assert order.index("other") <= 3
-    assert other.stats.longest_wait < 0.1
+    assert other.stats.longest_wait < 0.5
 
 
 async def test_a_lease_is_renewed_while_its_request_runs(redis_url: str, key_prefix: str) -> None:
