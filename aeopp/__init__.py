@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._config import SizeLimits, Timeout
     from ._cursor import Cursor
     from ._pagination import WalkPlan, WalkStats
+    from ._redis import RedisCoordinator
     from ._retry import RetryPolicy
     from ._transport import MockTransport, RawRequest, RawResponse, Transport
     from .auth import ApiKeyAuth, BearerAuth, SalesforceOAuth
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         ClientStateError,
         ConcurrencyLimitExceeded,
         ConnectorPresent,
+        CoordinatorUnavailable,
         DailyLimitExceeded,
         InvalidParameter,
         InvalidProspect,
@@ -55,6 +57,7 @@ __all__ = [
     "ClientStats",
     "ConcurrencyLimitExceeded",
     "ConnectorPresent",
+    "CoordinatorUnavailable",
     "Cursor",
     "DailyLimitExceeded",
     "InvalidParameter",
@@ -73,6 +76,7 @@ __all__ = [
     "ProtocolError",
     "RawRequest",
     "RawResponse",
+    "RedisCoordinator",
     "RequestValidationError",
     "RetryPolicy",
     "SalesforceOAuth",
@@ -101,6 +105,7 @@ _WHERE = {
     "ClientStats": "_base",
     "ConcurrencyLimitExceeded": "errors",
     "ConnectorPresent": "errors",
+    "CoordinatorUnavailable": "errors",
     "Cursor": "_cursor",
     "DailyLimitExceeded": "errors",
     "InvalidParameter": "errors",
@@ -119,6 +124,7 @@ _WHERE = {
     "ProtocolError": "errors",
     "RawRequest": "_transport",
     "RawResponse": "_transport",
+    "RedisCoordinator": "_redis",  # needs the redis extra only when used
     "RequestValidationError": "errors",
     "RetryPolicy": "_retry",
     "SalesforceOAuth": "auth",

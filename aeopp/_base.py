@@ -209,7 +209,8 @@ class BaseClient:
 
     @property
     def concurrency_limit(self) -> int:
-        """Requests allowed in flight now: ``max_concurrency``, lowered for a while after code 66."""
+        """Requests allowed in flight now: up to ``max_concurrency``; without a coordinator it starts
+        at one and grows with each success until the first code 66 (then it halves)."""
         return self._limiter.limit
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -221,6 +222,8 @@ class BaseClient:
         if self._state is _State.CLOSED:
             raise ClientStateError(f"an {name} can't be reopened once closed; make a new one")
         self._loop = asyncio.get_running_loop()
+        if self.coordinator is not None and isinstance(self.auth, BearerAuth):
+            self.auth.attach(self.coordinator.token_store(self.business_unit))
         tg = anyio.create_task_group()
         await tg.__aenter__()
         self._tg = tg
@@ -279,7 +282,7 @@ class BaseClient:
         prepared = _request.build_login(
             email=email, password=password, user_key=user_key, version=self._version, wire_format="json"
         )
-        raw = await self._send(prepared, {})
+        raw, _ = await self._send(prepared, {})
         result = _parse.parse_login(raw.status, raw.headers, raw.body)
         if result.version in (3, 4) and result.version != self._version:
             log.info("the account uses API version %d; switching", result.version)
@@ -289,30 +292,39 @@ class BaseClient:
     async def _send(
         self,
         prepared: _request.PreparedRequest,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
         state: CallState | None = None,
         attempt: int = 1,
-    ) -> RawResponse:
-        """One attempt: a limiter slot, then the request under the per-attempt timeout (the time
-        queued for the slot goes into ``state.queued``)."""
-        all_headers = dict(headers)
-        if prepared.content_type:
-            all_headers["Content-Type"] = prepared.content_type
+    ) -> tuple[RawResponse, int]:
+        """One attempt: the slots, then the request under the per-attempt timeout.
+
+        Without ``headers``, the credentials are read once the slots are held (a token can expire
+        while a request waits in line behind other processes). Returns the answer and the
+        generation of the credentials sent (-1 with ``headers``); the time queued for the slots
+        goes into ``state.queued``.
+        """
+        body = prepared.body()
         cap, limit = self.size_limits.cap(prepared.operation, prepared.output)
-        request = RawRequest(
-            method=prepared.method,
-            url=prepared.url(self.base_url),
-            headers=all_headers,
-            body=prepared.body(),
-            operation=prepared.operation,
-            max_response_bytes=cap,
-            timeout=self.timeout,
-        )
         # Slots first (this client's, then the business unit's): time queued is no attempt time.
         queued_from = anyio.current_time()
         async with self._limiter.slot(), self._shared_slot():
             if state is not None:
                 state.queued += anyio.current_time() - queued_from
+            generation = -1
+            if headers is None:
+                headers, generation = await self.auth.headers(self._login)
+            all_headers = dict(headers)
+            if prepared.content_type:
+                all_headers["Content-Type"] = prepared.content_type
+            request = RawRequest(
+                method=prepared.method,
+                url=prepared.url(self.base_url),
+                headers=all_headers,
+                body=body,
+                operation=prepared.operation,
+                max_response_bytes=cap,
+                timeout=self.timeout,
+            )
             self.stats.requests += 1
             started = anyio.current_time()
             try:
@@ -351,7 +363,7 @@ class BaseClient:
                 http_status=raw.status,
                 body=raw.body,
             )
-        return raw
+        return raw, generation
 
     def _shared_slot(self) -> AbstractAsyncContextManager[object]:
         if self.coordinator is None:
@@ -381,8 +393,9 @@ class BaseClient:
             try:
                 if self.coordinator is not None:
                     await self.coordinator.admit(self.business_unit)
-                auth_headers, generation = await self.auth.headers(self._login)
-                raw = await self._send(prepared, auth_headers, state, attempt)
+                if self.auth.legacy:
+                    await self.auth.headers(self._login)  # a login takes a slot: log in before taking one
+                raw, generation = await self._send(prepared, None, state, attempt)
                 retry_after = parse_retry_after(raw.headers.get("retry-after"))
                 if _envelope.parse_in_thread(raw.body, self.wire_format):
                     # Parsing a page is CPU work: in a worker thread the event loop sends the next

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import math
+import random
 import sys
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Generic, TypeVar
@@ -25,22 +29,48 @@ V = TypeVar("V")
 class AdaptiveLimiter:
     """At most ``ceiling`` requests in flight, fewer while the server says "too many" (code 66).
 
-    Each 66 lowers the limit by one (never below 1); every ``recover_after`` successes in a row
-    raise it by one again, up to ``ceiling``. Several processes sharing one business unit's five
-    slots converge this way without talking to each other.
+    The limit is a window of requests in flight, which may fall below one: requests are then paced
+    (the next one starts a while after the previous one ended). It starts at ``ceiling`` (with
+    ``slow_start=True``, at one, growing by one per success until the first 66). Each
+    66 halves it, once per burst (a 66 answering a request sent before the last decrease belongs to
+    the same burst), down to ``MIN_WINDOW``. Then it grows by about one slot per ``patience``
+    request durations, with jitter so that processes don't rise in step; ``patience`` starts at
+    ``recover_after`` and doubles (up to ``PATIENCE_CAP`` times) when 66 keeps coming, and halves
+    again after a long quiet. Several uncoordinated processes sharing one business unit's five slots
+    settle this way on a few 66 (see benchmarks/README.md); a ``RedisCoordinator`` makes them share
+    the slots instead.
     """
 
-    def __init__(self, ceiling: int, *, recover_after: int = 20) -> None:
+    #: The lowest window: one request in flight a quarter of the time.
+    MIN_WINDOW = 0.25
+    #: How much slower than ``recover_after`` the window may come to rise when 66 keeps coming.
+    PATIENCE_CAP = 8.0
+
+    def __init__(
+        self, ceiling: int, *, recover_after: int = 20, slow_start: bool = False, seed: int | None = None
+    ) -> None:
         self.ceiling = ceiling
-        self._limiter = anyio.CapacityLimiter(ceiling)
+        self._slow_start = slow_start and ceiling > 1
+        self._window = 1.0 if self._slow_start else float(ceiling)
+        self._limiter = anyio.CapacityLimiter(int(self._window))
         self._recover_after = recover_after
-        self._successes = 0
+        self._patience = float(recover_after)
+        self._rng = random.Random(seed)
+        self._decreased_at = -math.inf  # when the last decrease happened
+        self._duration = 0.0  # a moving average of how long a request holds its slot
+        self._next_start = 0.0  # below a window of one: when the next request may start
         #: The highest number of requests this limiter had in flight at once.
         self.max_in_flight = 0
 
     @property
     def limit(self) -> int:
+        """Requests allowed in flight at once now (at least one)."""
         return int(self._limiter.total_tokens)
+
+    @property
+    def window(self) -> float:
+        """The limit as a fraction: below one, requests are paced."""
+        return self._window
 
     @property
     def in_flight(self) -> int:
@@ -52,26 +82,65 @@ class AdaptiveLimiter:
         borrower = object()
         await self._limiter.acquire_on_behalf_of(borrower)
         try:
+            if self._window < 1:
+                delay = self._next_start - time.monotonic()
+                if delay > 0:
+                    await anyio.sleep(delay)
             self.max_in_flight = max(self.max_in_flight, self._limiter.borrowed_tokens)
+            started = time.monotonic()
+            _started.set(started)
             yield
         finally:
             self._limiter.release_on_behalf_of(borrower)
+        ended = time.monotonic()
+        _held.set(ended - started)
+        if self._window < 1:
+            idle = (self._duration or ended - started) * (1 / self._window - 1)
+            self._next_start = ended + idle * self._rng.uniform(0.5, 1.5)
 
     def too_many(self) -> None:
-        """The server answered 66: back off one slot."""
-        self._successes = 0
-        if self._limiter.total_tokens > 1:
-            self._limiter.total_tokens = self._limiter.total_tokens - 1
-            log.info("aeopp: concurrency lowered to %d after code 66", self.limit)
+        """The server answered 66: halve the window (once per burst)."""
+        self._slow_start = False
+        if _started.get() < self._decreased_at:
+            return  # sent before the last decrease: the same burst
+        now = time.monotonic()
+        if now - self._decreased_at < 2 * self._patience * self._duration:  # 66 keeps coming
+            self._patience = min(self._patience * 2, self.PATIENCE_CAP * self._recover_after)
+        self._decreased_at = now
+        self._set_window(max(self.MIN_WINDOW, self._window / 2))
+        log.info("concurrency lowered to %.2f after code 66", self._window)
 
     def success(self) -> None:
-        if self._limiter.total_tokens >= self.ceiling:
+        held = _held.get()
+        self._duration = held if self._duration == 0 else 0.8 * self._duration + 0.2 * held
+        if self._window >= self.ceiling or _started.get() < self._decreased_at:
             return
-        self._successes += 1
-        if self._successes >= self._recover_after:
-            self._successes = 0
-            self._limiter.total_tokens = self._limiter.total_tokens + 1
-            log.debug("aeopp: concurrency raised to %d", self.limit)
+        if self._slow_start:  # no 66 yet: one more per success (doubling per round trip)
+            self._set_window(min(float(self.ceiling), self._window + 1))
+            return
+        now = time.monotonic()
+        if (
+            self._patience > self._recover_after
+            and now - self._decreased_at > 4 * self._patience * self._duration
+        ):
+            self._patience /= 2  # a long quiet: rise faster again
+            self._decreased_at = now - 2 * self._patience * self._duration
+        # About one more slot per ``patience`` request durations, whatever the window (jittered).
+        step = self._rng.uniform(0.5, 1.5) / (self._patience * max(self._window, 1.0))
+        self._set_window(min(float(self.ceiling), self._window + step))
+
+    def _set_window(self, window: float) -> None:
+        before = self.limit
+        self._window = window
+        self._limiter.total_tokens = max(1, int(window))
+        if self.limit > before:
+            log.debug("concurrency raised to %d", self.limit)
+
+
+#: When the current task's last slot was taken, and how long it was held (a 66 or a success is
+#: about that request).
+_started: contextvars.ContextVar[float] = contextvars.ContextVar("aeopp_slot_started", default=math.inf)
+_held: contextvars.ContextVar[float] = contextvars.ContextVar("aeopp_slot_held", default=0.0)
 
 
 @contextmanager

@@ -7,10 +7,14 @@ calls it around every request. Without one, a client limits only itself.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Coordinator", "TokenStore"]
+__all__ = ["Coordinator", "TokenFetch", "TokenStore"]
+
+#: Calls the token provider once: a new token and its lifetime in seconds (None when unknown).
+TokenFetch = Callable[[], Awaitable[tuple[str, "float | None"]]]
 
 
 @runtime_checkable
@@ -21,10 +25,10 @@ class TokenStore(Protocol):
         """The shared token, or None when there is none (or it expired)."""
         ...
 
-    async def renew(self, rejected: str | None, fetch: object) -> str:
+    async def renew(self, rejected: str | None, fetch: TokenFetch) -> str:
         """A token newer than ``rejected``: the shared one if another process already renewed it,
-        else one from ``fetch()`` (an async callable), stored for the others. Single-flight across
-        processes."""
+        else one from ``fetch()``, stored for the others (until its lifetime, when known, ends).
+        Single-flight across processes."""
         ...
 
 

@@ -17,6 +17,7 @@ from .errors import OAuthError, ProtocolError, RequestValidationError
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._coordinator import TokenStore
     from ._parse import LoginResult
 
 __all__ = ["ApiKeyAuth", "Auth", "BearerAuth", "SalesforceOAuth", "TokenProvider"]
@@ -42,7 +43,10 @@ class BearerAuth:
 
     ``access_token`` is a token string, or an async callable returning one (see
     :class:`SalesforceOAuth`). With a callable, an expired token (code 184 or HTTP 401) is renewed
-    for all waiting requests together (one provider call), and the requests are replayed.
+    for all waiting requests together (one provider call), and the requests are replayed. A client
+    opened with a coordinator attaches the coordinator's token store: the token is then shared by
+    every process and renewed once for all of them. A provider may say how long its last token lives
+    with an ``expires_in`` attribute (seconds).
     """
 
     legacy = False
@@ -65,7 +69,8 @@ class BearerAuth:
             )
         self._generation = 0
         self._lock = anyio.Lock()
-        #: How many times a new token was fetched from the provider.
+        self._store: TokenStore | None = None
+        #: How many times a new token was fetched from the provider (by this process).
         self.renewals = 0
 
     def _remember(self, token: str) -> None:
@@ -92,7 +97,20 @@ class BearerAuth:
         return (*getattr(self, "_used", ()), *(held() if callable(held) else ()))
 
     async def headers(self, login: _Login) -> tuple[dict[str, str], int]:
-        """The headers for the next request and the token generation they belong to."""
+        """The headers for the next request and the token generation they belong to.
+
+        With a token store, the shared token is used when another process renewed it, and when
+        there is none (another process is renewing it) the new one is awaited."""
+        if self._store is not None and self._provider is not None:
+            shared = await self._store.current()
+            if shared is None:
+                await self.refresh(login, self._generation)
+            elif shared != self._token:
+                async with self._lock:
+                    if shared != self._token:
+                        self._token = shared
+                        self._remember(shared)
+                        self._generation += 1
         if self._token is None:
             await self.refresh(login, self._generation)
         assert self._token is not None
@@ -101,21 +119,40 @@ class BearerAuth:
             self._generation,
         )
 
+    def attach(self, store: TokenStore | None) -> None:
+        """Share the token through ``store`` (a coordinator's), or stop sharing it (None)."""
+        self._store = store
+
     async def refresh(self, login: _Login, generation: int) -> bool:
-        """Renew the token unless someone already did since ``generation``; False if it can't be renewed."""
+        """Renew the token unless someone already did since ``generation``; False if it can't be renewed.
+
+        With a token store, the new token is the shared one when another process already replaced
+        the rejected token, else the provider's, fetched once for all processes."""
         async with self._lock:
             if generation != self._generation and self._token is not None:
                 return True
             if self._provider is None:
                 return False
-            token = await self._provider()
-            if not isinstance(token, str) or not token:
-                raise TypeError("the access token provider must return a non-empty str")
+            if self._store is not None:
+                token = await self._store.renew(self._token, self._fetch)
+            else:
+                token, _ = await self._fetch()
             self._token = token
             self._remember(token)
             self._generation += 1
-            self.renewals += 1
             return True
+
+    async def _fetch(self) -> tuple[str, float | None]:
+        """One provider call: the token and its lifetime (the provider's ``expires_in``, if any)."""
+        assert self._provider is not None
+        token = await self._provider()
+        if not isinstance(token, str) or not token:
+            raise TypeError("the access token provider must return a non-empty str")
+        self.renewals += 1
+        life = getattr(self._provider, "expires_in", None)
+        if isinstance(life, bool) or not isinstance(life, int | float) or life <= 0:
+            return token, None
+        return token, float(life)
 
 
 class ApiKeyAuth:
@@ -208,6 +245,8 @@ class SalesforceOAuth:
         self._timeout = timeout
         #: The ``instance_url`` of the last token issued.
         self.instance_url: str | None = None
+        #: The lifetime in seconds of the last token, when the endpoint says (``expires_in``).
+        self.expires_in: float | None = None
 
     def __repr__(self) -> str:
         grant = "refresh_token" if getattr(self, "_refresh_token", None) else "client_credentials"
@@ -245,4 +284,8 @@ class SalesforceOAuth:
             )
         instance = data.get("instance_url")
         self.instance_url = instance if isinstance(instance, str) else None
+        life = data.get("expires_in")
+        self.expires_in = (
+            float(life) if isinstance(life, int | float) and not isinstance(life, bool) else None
+        )
         return token

@@ -352,3 +352,11 @@ _BY_CODE: dict[int, type[PardotError]] = {
 def error_for_code(code: int, message: str, http_status: int | None = None) -> PardotError:
     """The typed exception for a Pardot error code (plain :class:`PardotError` when unknown)."""
     return _BY_CODE.get(code, PardotError)(code, message, http_status)
+
+
+class CoordinatorUnavailable(AeoppError):
+    """A coordinator (``RedisCoordinator``) can't share limits: its Redis can't be reached (with
+    ``on_unavailable="raise"``), or the ``redis`` extra is not installed. Never shows a password."""
+
+
+__all__ += ["CoordinatorUnavailable"]

@@ -23,6 +23,7 @@ FLOORS: dict[str, int] = {
     "_coordinator": 0,
     "_config": 0,
     "types": 0,
+    "_redis_scripts": 0,
     # scalar rules both ways, cursors, retry policy, envelopes
     "_validate": 1,
     "_cursor": 1,
@@ -36,9 +37,10 @@ FLOORS: dict[str, int] = {
     "_records": 3,
     "_decide": 3,
     "_parse": 4,
-    # I/O: the HTTP transport, walks, then credentials (a token endpoint speaks HTTP)
+    # I/O: the HTTP transport, walks, the Redis coordinator, then credentials (a token endpoint speaks HTTP)
     "_aiohttp": 5,
     "_pagination": 5,
+    "_redis": 5,
     "auth": 6,
     "_query": 6,
     "_env": 7,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import pytest
 
@@ -65,16 +67,63 @@ async def test_leaving_early_cancels_the_rest() -> None:
     assert len(finished) <= 6
 
 
-async def test_adaptive_limiter_backs_off_and_recovers() -> None:
-    limiter = AdaptiveLimiter(5, recover_after=3)
+async def test_adaptive_limiter_halves_and_recovers() -> None:
+    limiter = AdaptiveLimiter(5, recover_after=3, seed=1)
+    assert limiter.limit == 5  # a single process gets every slot at once
+    limiter.too_many()
+    assert limiter.window == 2.5
+    assert limiter.limit == 2
     for _ in range(10):
         limiter.too_many()
-    assert limiter.limit == 1  # never below one
-    for _ in range(3 * 4):
+    assert limiter.window == AdaptiveLimiter.MIN_WINDOW
+    assert limiter.limit == 1  # below one window: one at a time, paced
+    for _ in range(1000):
         limiter.success()
-    assert limiter.limit == 5
+    assert limiter.limit == 5  # back, slowly (about one more per 3 successes here)
     limiter.success()
-    assert limiter.limit == 5  # never above the ceiling
+    assert limiter.window == 5  # never above the ceiling
+
+
+async def test_a_slow_start_adds_one_per_success_until_the_first_66() -> None:
+    limiter = AdaptiveLimiter(5, recover_after=3, seed=1, slow_start=True)
+    assert limiter.limit == 1
+    for expected in (2, 3, 4, 5, 5):
+        limiter.success()
+        assert limiter.limit == expected
+    limiter.too_many()
+    assert limiter.window == 2.5
+
+
+async def test_a_burst_of_66_halves_once() -> None:
+    limiter = AdaptiveLimiter(5, seed=1)
+    for _ in range(4):
+        limiter.success()
+    async with limiter.slot():
+        pass
+    limiter.too_many()
+    limiter.too_many()  # the same request's task: sent before the decrease
+    assert limiter.window == 2.5
+
+
+async def test_below_one_requests_are_paced() -> None:
+    limiter = AdaptiveLimiter(5, seed=1)
+    for _ in range(5):
+        limiter.too_many()
+    assert limiter.window == 0.25
+    starts: list[float] = []
+    for _ in range(3):
+        async with limiter.slot():
+            starts.append(anyio.current_time())
+            await anyio.sleep(0.02)
+        limiter.success()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(gap > 0.02 + 0.02 * 3 * 0.5 - 0.005 for gap in gaps)  # idle about 3 durations (jittered)
+
+
+async def test_the_limiter_holds_its_limit() -> None:
+    limiter = AdaptiveLimiter(5)
+    for _ in range(4):
+        limiter.success()
 
     async def hold() -> None:
         async with limiter.slot():

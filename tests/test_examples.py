@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
 import sys
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import aiohttp
 import anyio
 import pytest
 from aiohttp import web
+from redis_servers import free_port
 
 import aeopp
 from aeopp.testing import PardotSimulator
@@ -47,7 +49,7 @@ class Service:
     def __init__(self, sim: PardotSimulator) -> None:
         self.clients: list[aeopp.OpportunityClient] = []
 
-        def factory() -> aeopp.OpportunityClient:
+        def factory(coordinator: Any) -> aeopp.OpportunityClient:
             c = sim.credentials
             client = aeopp.OpportunityClient(
                 auth=aeopp.BearerAuth(c.access_token, c.business_unit_id), base_url=sim.base_url
@@ -55,7 +57,7 @@ class Service:
             self.clients.append(client)
             return client
 
-        self.app = service.create_app(factory)
+        self.app = service.create_app(factory, lambda: None)
         self.runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
 
     async def __aenter__(self) -> str:
@@ -141,3 +143,56 @@ async def test_errors(sim: PardotSimulator) -> None:
         async with session.get(f"{url}/opportunities") as r:
             assert r.status == 502
             assert (await r.json())["pardot_code"] == 122
+
+
+@pytest.mark.redis
+async def test_several_workers_share_one_business_unit_through_redis(redis_url: str, key_prefix: str) -> None:
+    """``--workers 3``: three processes on one port, each with its own client (max_concurrency 5)
+    and coordinator on one Redis: together never more than five requests in flight, no code 66."""
+    async with PardotSimulator(opportunities=1000, seed=5, latency=0.02) as sim:
+        c = sim.credentials
+        port = free_port()
+        env = {
+            **os.environ,
+            "AEOPP_BASE_URL": sim.base_url,
+            "AEOPP_ACCESS_TOKEN": c.access_token,
+            "AEOPP_BUSINESS_UNIT_ID": c.business_unit_id,
+            "AEOPP_REDIS_URL": redis_url,
+            "AEOPP_REDIS_PREFIX": key_prefix,
+        }
+        argv = [sys.executable, str(EXAMPLES / "aiohttp_service.py"), "--workers", "3", "--port", str(port)]
+        process = await anyio.open_process(argv, env=env, stdout=None, stderr=None)
+        url = f"http://127.0.0.1:{port}"
+        workers: set[str] = set()
+        try:
+            # A new connection per request, so that the kernel spreads them over the workers.
+            connector = aiohttp.TCPConnector(force_close=True)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                with anyio.fail_after(30):
+                    while True:
+                        try:
+                            async with session.get(f"{url}/opportunities/1") as r:
+                                workers.add(r.headers["X-Aeopp-Worker"])
+                                break
+                        except aiohttp.ClientConnectionError:
+                            await anyio.sleep(0.1)
+                answers: list[list[int]] = []
+
+                async def fetch() -> None:
+                    async with session.get(f"{url}/opportunities") as r:
+                        assert r.status == 200
+                        workers.add(r.headers["X-Aeopp-Worker"])
+                        answers.append([json.loads(line)["id"] for line in (await r.text()).splitlines()])
+
+                async with anyio.create_task_group() as tg:
+                    for _ in range(24):
+                        tg.start_soon(fetch)
+        finally:
+            process.terminate()
+            with anyio.fail_after(20):
+                await process.wait()
+            await process.aclose()
+        assert all(ids == sim.store.ids() for ids in answers)
+        assert len(workers) >= 2
+        assert sim.stats.max_in_flight <= 5
+        assert sim.stats.errors_by_code[66] == 0

@@ -2,7 +2,8 @@
 
 A block runs inside an async function with ``client`` (an open OpportunityClient), ``sim`` (a
 PardotSimulator: 500 opportunities, seed 0, plus the prospect jane.doe@example.com) and ``aeopp``;
-the environment holds AEOPP_BASE_URL, AEOPP_ACCESS_TOKEN and AEOPP_BUSINESS_UNIT_ID. A block that
+the environment holds AEOPP_BASE_URL, AEOPP_ACCESS_TOKEN and AEOPP_BUSINESS_UNIT_ID, and REDIS_URL
+(the test Redis, for blocks using a RedisCoordinator, which are marked ``redis``). A block that
 calls ``asyncio.run`` is a whole program and runs as it is. ``test_*`` functions a block defines are
 then called with the simulator as ``pardot_simulator``. A block after ``<!-- no-test -->`` is skipped.
 """
@@ -57,6 +58,10 @@ async def run_block(source: str, line: int, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv("AEOPP_BASE_URL", sim.base_url)
         monkeypatch.setenv("AEOPP_ACCESS_TOKEN", creds.access_token)
         monkeypatch.setenv("AEOPP_BUSINESS_UNIT_ID", creds.business_unit_id)
+        if "RedisCoordinator" in source:
+            from redis_servers import shared_redis_url
+
+            monkeypatch.setenv("REDIS_URL", shared_redis_url())
         auth = aeopp.BearerAuth(creds.access_token, creds.business_unit_id)
         async with aeopp.OpportunityClient(auth=auth, base_url=sim.base_url) as client:
             namespace: dict[str, Any] = {"aeopp": aeopp, "client": client, "sim": sim}
@@ -71,7 +76,11 @@ async def run_block(source: str, line: int, monkeypatch: pytest.MonkeyPatch) -> 
                     await value(pardot_simulator=sim)
 
 
-@pytest.mark.parametrize(("line", "source", "skipped"), BLOCKS, ids=[f"README.md:{b[0]}" for b in BLOCKS])
+@pytest.mark.parametrize(
+    ("line", "source", "skipped"),
+    [pytest.param(*b, marks=[pytest.mark.redis] if "RedisCoordinator" in b[1] else []) for b in BLOCKS],
+    ids=[f"README.md:{b[0]}" for b in BLOCKS],
+)
 def test_readme_block(line: int, source: str, skipped: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if skipped:
         compile(source, str(README), "exec")  # still valid Python
