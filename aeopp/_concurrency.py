@@ -41,13 +41,13 @@ class AdaptiveLimiter:
     the slots instead.
     """
 
-    #: The lowest window: one request in flight a quarter of the time.
-    MIN_WINDOW = 0.25
+    #: The lowest window: one request in flight half of the time.
+    MIN_WINDOW = 0.5
     #: How much slower than ``recover_after`` the window may come to rise when 66 keeps coming.
     PATIENCE_CAP = 8.0
 
     def __init__(
-        self, ceiling: int, *, recover_after: int = 20, slow_start: bool = False, seed: int | None = None
+        self, ceiling: int, *, recover_after: int = 40, slow_start: bool = False, seed: int | None = None
     ) -> None:
         self.ceiling = ceiling
         self._slow_start = slow_start and ceiling > 1

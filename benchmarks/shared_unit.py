@@ -38,6 +38,8 @@ from shared_walker import Walkers  # noqa: E402
 from simhost import SimProcess  # noqa: E402
 
 RECORDS = 10_000
+#: The uncoordinated case is measured as the issue did: six processes walking 20,000 records each.
+UNCOORDINATED_RECORDS = 20_000
 LATENCY = 0.05
 SLOTS = 5
 PROCESSES = [1, 2, 4, 8]
@@ -45,7 +47,9 @@ GOAL_RATIO = 1.25
 GOAL_UNCOORDINATED_66 = 0.05
 
 
-async def one_run(sim: SimProcess, processes: int, redis_url: str | None) -> dict[str, Any]:
+async def one_run(
+    sim: SimProcess, processes: int, redis_url: str | None, records: int = RECORDS
+) -> dict[str, Any]:
     sim.reset()
     creds = sim.credentials
     config = {
@@ -61,7 +65,7 @@ async def one_run(sim: SimProcess, processes: int, redis_url: str | None) -> dic
         results = [r for r in await walkers.results(timeout=600) if r is not None]
     stats = sim.stats()
     for result in results:
-        if "error" in result or result["distinct"] != RECORDS or result["count"] != RECORDS:
+        if "error" in result or result["distinct"] != records or result["count"] != records:
             raise RuntimeError(f"a walk went wrong: {result.get('error') or result['count']}")
     errors = {int(code): n for code, n in stats["errors_by_code"].items()}
     requests = stats["requests"]
@@ -122,14 +126,21 @@ async def main(args: argparse.Namespace) -> None:
                 ]
                 result = table[f"{processes} {mode}"] = median_run(runs)
                 print(row(f"{processes} {mode}", result), flush=True)
-        runs = [await one_run(sim, 6, None) for _ in range(args.runs)]
-        table["6 local"] = median_run(runs)
-        print(row("6 local", table["6 local"]), flush=True)
+    if not args.quick:
+        with SimProcess(UNCOORDINATED_RECORDS, seed=1, latency=LATENCY) as sim:
+            await one_run(sim, 1, None, UNCOORDINATED_RECORDS)
+            runs = [await one_run(sim, 6, None, UNCOORDINATED_RECORDS) for _ in range(args.runs)]
+            table["6 local"] = median_run(runs)
+            print(
+                row("6 local", table["6 local"]) + f"  ({UNCOORDINATED_RECORDS:,} records a walk)", flush=True
+            )
     print()
     met = all(r["code_66"] == 0 and r["ratio"] <= GOAL_RATIO for k, r in table.items() if k.endswith("redis"))
     print(
         f"  goal, Redis: no code 66 and slowest <= {GOAL_RATIO}x ideal at every count: {'met' if met else 'not met'}"
     )
+    if "6 local" not in table:
+        return
     share = table["6 local"]["share_66"]
     print(
         f"  goal, 6 uncoordinated processes: code 66 <= {GOAL_UNCOORDINATED_66:.0%} of requests: "

@@ -131,19 +131,24 @@ async def list_opportunities(request: web.Request) -> web.StreamResponse:
             return pardot_error(exc)
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
         await response.prepare(request)
-        if first is not None:
-            lines = [json.dumps(first.to_dict())]
-            try:
-                async for record in query:
-                    lines.append(json.dumps(record.to_dict()))
-                    if len(lines) >= 200:
-                        await response.write(("\n".join(lines) + "\n").encode())
-                        lines = []
-            except aeopp.AeoppError as exc:  # too late for a status: end with an error line
-                lines.append(json.dumps({"error": str(exc)}))
-            if lines:
-                await response.write(("\n".join(lines) + "\n").encode())
-    await response.write_eof()
+        try:
+            if first is not None:
+                lines = [json.dumps(first.to_dict())]
+                try:
+                    async for record in query:
+                        lines.append(json.dumps(record.to_dict()))
+                        if len(lines) >= 200:
+                            await response.write(("\n".join(lines) + "\n").encode())
+                            lines = []
+                except aeopp.AeoppError as exc:  # too late for a status: end with an error line
+                    lines.append(json.dumps({"error": str(exc)}))
+                if lines:
+                    await response.write(("\n".join(lines) + "\n").encode())
+            await response.write_eof()
+        except ConnectionResetError:
+            # The caller went away mid-stream: ordinary for a web service. Leaving `async with
+            # query` stops the walk and its requests in flight; nothing to log.
+            pass
     return response
 
 

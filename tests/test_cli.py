@@ -44,6 +44,7 @@ ENV_NAMES = (
     "AEOPP_PASSWORD",
     "AEOPP_USER_KEY",
     "AEOPP_TIMEZONE",
+    "AEOPP_REDIS_URL",
 )
 
 
@@ -1063,3 +1064,31 @@ def test_simulate_exports_carry_the_simulator_s_time_zone(capsys: pytest.Capture
     status, out, _ = run(capsys, "export", "--simulate", "5", "--latency-ms", "0", "-q")
     assert status == 0
     assert json.loads(out.splitlines()[0])["created_at"][-6:] in ("-05:00", "-04:00")
+
+
+@pytest.mark.redis
+def test_export_shares_limits_through_redis_url(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("redis", reason="the redis extra is not installed in this environment")
+    import redis as redis_py
+
+    keys_before = set(redis_py.Redis.from_url(redis_url).keys("aeopp:*"))
+    status, out, err = run(capsys, "export", *flags(sim), "--redis-url", redis_url, "--max-items", "250")
+    assert status == 0, err
+    assert len(out.splitlines()) == 250
+    keys_after = set(redis_py.Redis.from_url(redis_url).keys("aeopp:*"))
+    assert keys_after - keys_before  # the slots (and the shared token) went through Redis
+    monkeypatch.setenv("AEOPP_REDIS_URL", redis_url)
+    status, out, err = run(capsys, "export", *flags(sim), "--max-items", "3")
+    assert (status, len(out.splitlines())) == (0, 3)
+
+
+def test_a_bad_redis_url_is_one_line_that_hides_the_password(
+    sim: PardotSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "export", *flags(sim), "--redis-url", "http://user:s3cr3t@host/0")
+    assert status == 2
+    line = assert_one_line_error(err)
+    assert line.startswith("aeopp export: error: --redis-url / AEOPP_REDIS_URL: ")
+    assert "s3cr3t" not in err

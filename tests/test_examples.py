@@ -196,3 +196,21 @@ async def test_several_workers_share_one_business_unit_through_redis(redis_url: 
         assert len(workers) >= 2
         assert sim.stats.max_in_flight <= 5
         assert sim.stats.errors_by_code[66] == 0
+
+
+async def test_a_caller_leaving_mid_stream_stops_the_walk_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with PardotSimulator(opportunities=20_000, seed=5, latency=0.02) as big:
+        async with Service(big) as url:
+            for _ in range(3):
+                async with aiohttp.ClientSession() as http, http.get(url + "/opportunities") as answer:
+                    assert answer.status == 200
+                    await answer.content.readline()  # one record, then hang up
+            await anyio.sleep(0.3)
+            sent = big.stats.requests
+            await anyio.sleep(0.3)
+            assert big.stats.requests == sent  # the walks stopped
+            assert big.stats.in_flight == 0
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+    assert errors == []

@@ -37,6 +37,7 @@ from ._settings import (
     given_settings,
     lenient_int,
     lenient_number,
+    redis_url,
     resolve_connection,
     resolve_timezone,
     validation_message,
@@ -140,7 +141,31 @@ def _check_simulator_flags(args: argparse.Namespace) -> None:
     args.latency_ms = latency
 
 
+@contextlib.asynccontextmanager
+async def _coordinator(args: argparse.Namespace) -> AsyncIterator[Any]:
+    """A RedisCoordinator for ``--redis-url`` / ``AEOPP_REDIS_URL``, or None without one."""
+    url = redis_url(args, {} if args.simulate is not None else os.environ)
+    if url is None:
+        yield None
+        return
+    from .. import RedisCoordinator, errors
+
+    try:
+        coordinator = RedisCoordinator(url)
+    except (RequestValidationError, errors.CoordinatorUnavailable) as exc:
+        raise UsageError(f"--redis-url / AEOPP_REDIS_URL: {exc}") from None
+    async with coordinator:
+        yield coordinator
+
+
 async def _connected(
+    args: argparse.Namespace, connection: Connection | None, options: dict[str, Any], body: Body
+) -> int:
+    async with _coordinator(args) as coordinator:
+        return await _connected_with(args, connection, {**options, "coordinator": coordinator}, body)
+
+
+async def _connected_with(
     args: argparse.Namespace, connection: Connection | None, options: dict[str, Any], body: Body
 ) -> int:
     if connection is not None:

@@ -41,6 +41,7 @@ __all__ = [
     "lenient_int",
     "lenient_number",
     "note",
+    "redis_url",
     "resolve_connection",
     "resolve_timezone",
     "validation_message",
@@ -72,7 +73,8 @@ ENV_HELP = """\
 connection settings come from the flags or from the environment: AEOPP_BASE_URL (default
 https://pi.pardot.com), AEOPP_ACCESS_TOKEN and AEOPP_BUSINESS_UNIT_ID (Salesforce OAuth),
 AEOPP_API_VERSION (3 or 4, default 4), or the legacy AEOPP_EMAIL, AEOPP_PASSWORD and
-AEOPP_USER_KEY. --timezone / AEOPP_TIMEZONE names the Pardot API user's time zone, so that
+AEOPP_USER_KEY. --redis-url / AEOPP_REDIS_URL shares Pardot's limits with other processes through
+Redis. --timezone / AEOPP_TIMEZONE names the Pardot API user's time zone, so that
 timestamps come out with their offset. With --simulate N, an embedded simulator with N opportunities
 is used instead: connection flags are then refused and the AEOPP_* variables ignored (timestamps
 then carry the simulator's time zone, America/New_York, unless --timezone says otherwise).
@@ -161,6 +163,11 @@ def resolve_timezone(args: argparse.Namespace, env: Mapping[str, str]) -> _dt.tz
     return None
 
 
+def redis_url(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """``--redis-url``, else ``AEOPP_REDIS_URL`` (None when neither is given)."""
+    return getattr(args, "redis_url", None) or env.get(VARIABLES["redis_url"]) or None
+
+
 def lenient_int(text: str | None) -> int | str | None:
     """``text`` as an int when it reads as one, else unchanged (the library then says why not)."""
     if text is None:
@@ -196,6 +203,13 @@ def connection_parser() -> argparse.ArgumentParser:
                        help=f"requests in flight at most (default: {MAX_CONCURRENT_REQUESTS}, "
                        "Pardot's limit per business unit)")  # fmt: skip
     group.add_argument("--timeout", default="30", metavar="SECONDS", help="per request (default: 30)")
+    group.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="share Pardot's limits (five in flight, the daily quota, the token) with every other "
+        "process using this Redis: redis://[user:password@]host:port/db or rediss:// "
+        "(env AEOPP_REDIS_URL; needs pip install 'aeopp[redis]')",
+    )
     group.add_argument(
         "--timezone",
         metavar="ZONE",
