@@ -8,6 +8,7 @@
     ├── ClientStateError (also RuntimeError)       client used before open, after close, or off its loop
     ├── PaginationStalled                          a walk stopped advancing
     ├── OAuthError                                 the Salesforce token endpoint refused a grant
+    ├── CoordinatorUnavailable                     a RedisCoordinator's Redis can't be reached ("raise")
     └── PardotError(code, message, http_status)    the server said stat="fail"
         ├── AuthenticationError                    1, 15, 49, 126, 131, 181, 182, 184, 196, 199, 201
         ├── OpportunityNotFound                    35
@@ -21,7 +22,8 @@
         └── InvalidParameter                       the other validation codes (5-8, 13, 16-23, 36, 38, 40-43)
 
 Errors raised in the middle of a ``query()`` walk carry ``cursor``, the point to resume from.
-No message, repr or attribute of these exceptions holds a secret.
+No message, repr or attribute of these exceptions holds a secret: the client removes every secret
+it holds from server text before it goes into one, and escapes control characters.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "ClientStateError",
     "ConcurrencyLimitExceeded",
     "ConnectorPresent",
+    "CoordinatorUnavailable",
     "DailyLimitExceeded",
     "InvalidParameter",
     "InvalidProspect",
@@ -358,5 +361,3 @@ class CoordinatorUnavailable(AeoppError):
     """A coordinator (``RedisCoordinator``) can't share limits: its Redis can't be reached (with
     ``on_unavailable="raise"``), or the ``redis`` extra is not installed. Never shows a password."""
 
-
-__all__ += ["CoordinatorUnavailable"]
