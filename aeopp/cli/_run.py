@@ -148,11 +148,12 @@ async def _coordinator(args: argparse.Namespace) -> AsyncIterator[Any]:
     if url is None:
         yield None
         return
-    from .. import RedisCoordinator, errors
+    from .._redis import RedisCoordinator  # only now: the redis extra is needed only for --redis-url
+    from ..errors import CoordinatorUnavailable
 
     try:
         coordinator = RedisCoordinator(url)
-    except (RequestValidationError, errors.CoordinatorUnavailable) as exc:
+    except (RequestValidationError, CoordinatorUnavailable) as exc:
         raise UsageError(f"--redis-url / AEOPP_REDIS_URL: {exc}") from None
     async with coordinator:
         yield coordinator
