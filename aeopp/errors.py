@@ -360,4 +360,3 @@ def error_for_code(code: int, message: str, http_status: int | None = None) -> P
 class CoordinatorUnavailable(AeoppError):
     """A coordinator (``RedisCoordinator``) can't share limits: its Redis can't be reached (with
     ``on_unavailable="raise"``), or the ``redis`` extra is not installed. Never shows a password."""
-
