@@ -225,8 +225,8 @@ def _decode_json(status: int, body: bytes) -> dict[str, Any]:
     if fast is not None:
         try:
             data = fast(body)
-        except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
-            data = None  # json.loads decides (it takes a few things msgspec refuses)
+        except Exception:  # msgspec's errors (MsgspecError, a ValueError only in later versions), any
+            data = None  # other: json.loads decides (it takes a few things msgspec refuses)
     if data is None:
         try:
             data = json.loads(body, parse_float=Decimal)
