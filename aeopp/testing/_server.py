@@ -2,7 +2,7 @@
 
 This module receives every request and does what comes before an operation: routing,
 authentication (and the legacy login), limits and faults. The operations are in ``_operations``
-and the OAuth token endpoint in ``_oauth``.
+and the OAuth token endpoint in ``_token_endpoint``.
 
 Order of checks (reference §7.3, inferred): credentials in the query string (49), authentication
 (184/181/201 or 1), routing (22, 2, 60), account version (88/89), the concurrency limit (66, answered
@@ -37,12 +37,12 @@ from aiohttp import web
 
 from .._constants import OPERATIONS
 from ._call import ApiError, Call, respond, same_secret
-from ._oauth import TokenEndpoint
 from ._operations import Operations
 from ._params import parse_int
 from ._render import Renderer, error_body
 from ._state import Fault, SimulatorCredentials, SimulatorSettings, SimulatorStats
 from ._store import OpportunityStore
+from ._token_endpoint import TokenEndpoint
 
 __all__ = ["Server"]
 

@@ -10,10 +10,10 @@ from typing import Literal
 from aiohttp import web
 
 from ._data import generate
-from ._oauth import new_access_token
 from ._server import Server
 from ._state import AuthMode, Fault, SimulatorCredentials, SimulatorSettings, SimulatorStats
 from ._store import OpportunityStore
+from ._token_endpoint import new_access_token
 
 __all__ = ["PardotSimulator"]
 
