@@ -6,8 +6,8 @@ sends it through :meth:`~aeopp._base.BaseClient._call` and parses the answer (``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
@@ -17,7 +17,7 @@ from ._concurrency import ordered_map
 from ._constants import MAX_LIMIT
 from ._cursor import Cursor
 from ._pagination import Item, WalkPlan, WalkStats, run_walk
-from ._query import Query, WalkHandle
+from ._query import Query, StartWalk, WalkHandle
 from ._request import PageRequest, PreparedRequest, QuerySpec
 from ._spec import OPPORTUNITY
 from ._transport import RawResponse
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["ClientStats", "OpportunityClient", "OpportunityQuery"]
+
+T = TypeVar("T")
 
 
 class OpportunityQuery(Query[Opportunity]):
@@ -58,7 +60,9 @@ class OpportunityClient(BaseClient):
     def _parse_empty(self, raw: RawResponse, prepared: PreparedRequest) -> None:
         _parse.parse_empty(raw.status, raw.headers, raw.body, expected_id=prepared.record_id)
 
-    async def _by_id(self, prepared: PreparedRequest, parse: Any) -> Any:
+    async def _by_id(
+        self, prepared: PreparedRequest, parse: Callable[[RawResponse, PreparedRequest], T]
+    ) -> T:
         """Call an operation on one id; code 35 names the id."""
         try:
             return await self._call(prepared, parse)
@@ -74,8 +78,7 @@ class OpportunityClient(BaseClient):
         prepared = _request.build_read(
             opportunity_id, version=self._version, wire_format=self.wire_format, output=output
         )
-        opportunity: Opportunity = await self._by_id(prepared, self._parse_opportunity)
-        return opportunity
+        return await self._by_id(prepared, self._parse_opportunity)
 
     async def read_many(
         self, ids: Iterable[int], *, missing: Literal["raise", "skip"] = "raise", output: Output | None = None
@@ -122,8 +125,7 @@ class OpportunityClient(BaseClient):
         prepared = _request.build_create(
             version=self._version, wire_format=self.wire_format, timezone=self.timezone, **fields
         )
-        opportunity: Opportunity = await self._call(prepared, self._parse_opportunity)
-        return opportunity
+        return await self._call(prepared, self._parse_opportunity)
 
     async def update(self, opportunity_id: int, **fields: Unpack[UpdateFields]) -> Opportunity:
         """Change the given fields and return the updated opportunity.
@@ -138,8 +140,7 @@ class OpportunityClient(BaseClient):
             wire_format=self.wire_format,
             timezone=self.timezone,
         )
-        opportunity: Opportunity = await self._by_id(prepared, self._parse_opportunity)
-        return opportunity
+        return await self._by_id(prepared, self._parse_opportunity)
 
     async def delete(self, opportunity_id: int) -> None:
         """Delete an opportunity (undelete brings it back)."""
@@ -174,8 +175,7 @@ class OpportunityClient(BaseClient):
         )
         page = PageRequest.first(spec, offset=offset, limit=limit)
         prepared = _request.build_query(spec, page, version=self._version, wire_format=self.wire_format)
-        result: Page[Opportunity] = await self._call(prepared, self._parse_page)
-        return result
+        return await self._call(prepared, self._parse_page)
 
     def query(
         self,
@@ -256,13 +256,12 @@ class OpportunityClient(BaseClient):
             resume=cursor,
         )
 
-    def _walk_starter(self, spec: QuerySpec) -> Any:
+    def _walk_starter(self, spec: QuerySpec) -> StartWalk[Opportunity]:
         """A function starting walks of ``spec`` in the client's task group."""
 
         async def fetch(page: PageRequest) -> Page[Opportunity]:
             prepared = _request.build_query(spec, page, version=self._version, wire_format=self.wire_format)
-            result: Page[Opportunity] = await self._call(prepared, self._parse_page)
-            return result
+            return await self._call(prepared, self._parse_page)
 
         def start(plan: WalkPlan, stats: WalkStats) -> WalkHandle[Opportunity]:
             self._check_open()
