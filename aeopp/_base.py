@@ -209,8 +209,8 @@ class BaseClient:
 
     @property
     def concurrency_limit(self) -> int:
-        """Requests allowed in flight now: up to ``max_concurrency``; without a coordinator it starts
-        at one and grows with each success until the first code 66 (then it halves)."""
+        """Requests allowed in flight now: ``max_concurrency`` until a code 66, which halves what was
+        in flight; then it rises again slowly (see ``AdaptiveLimiter``)."""
         return self._limiter.limit
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -411,6 +411,8 @@ class BaseClient:
                 return result
             if isinstance(error, PardotError):
                 self.stats.errors_by_code[error.code] = self.stats.errors_by_code.get(error.code, 0) + 1
+                if not isinstance(error, ConcurrencyLimitExceeded):
+                    self._limiter.answered()
             if isinstance(error, DailyLimitExceeded) and error.http_status is not None and self.coordinator:
                 await self.coordinator.daily_limit_reached(self.business_unit)
             step = decide(

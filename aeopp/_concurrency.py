@@ -31,23 +31,31 @@ class AdaptiveLimiter:
 
     The limit is a window of requests in flight, which may fall below one: requests are then paced
     (the next one starts a while after the previous one ended). It starts at ``ceiling`` (with
-    ``slow_start=True``, at one, growing by one per success until the first 66). Each
-    66 halves it, once per burst (a 66 answering a request sent before the last decrease belongs to
-    the same burst), down to ``MIN_WINDOW``. Then it grows by about one slot per ``patience``
-    request durations, with jitter so that processes don't rise in step; ``patience`` starts at
-    ``recover_after`` and doubles (up to ``PATIENCE_CAP`` times) when 66 keeps coming, and halves
-    again after a long quiet. Several uncoordinated processes sharing one business unit's five slots
-    settle this way on a few 66 (see benchmarks/README.md); a ``RedisCoordinator`` makes them share
-    the slots instead.
+    ``slow_start=True``, at one, growing by one per success until the first 66), but a request that
+    would put more in flight than the server accepted since the last 66 is a probe: probes go one
+    at a time, ``probe_gap`` apart, so a business unit that other processes already fill answers
+    one 66, not one per request of a burst.
+
+    Each 66 halves the requests this limiter had in flight (the window, or fewer if fewer were in
+    flight when the answered request started), once per burst (a 66 answering a request sent
+    before the last decrease belongs to the same burst), down to ``MIN_WINDOW``. Then the window
+    grows by about one slot per ``patience`` request durations, with jitter so that processes don't
+    rise in step; ``patience`` starts at ``recover_after`` and doubles (up to ``PATIENCE_CAP``
+    times) when 66 keeps coming, and halves again after a long quiet. Several uncoordinated
+    processes sharing one business unit's five slots settle this way on a few 66, at a cost in
+    time (see benchmarks/README.md); a ``RedisCoordinator`` makes them share the slots instead.
     """
 
-    #: The lowest window: one request in flight half of the time.
-    MIN_WINDOW = 0.5
+    #: The lowest window: one request in flight about a third of the time.
+    MIN_WINDOW = 0.35
+    #: While 66 came lately, each request at a window of one or more waits up to this many request
+    #: durations first (uniformly drawn).
+    PAUSE = 0.5
     #: How much slower than ``recover_after`` the window may come to rise when 66 keeps coming.
     PATIENCE_CAP = 8.0
 
     def __init__(
-        self, ceiling: int, *, recover_after: int = 40, slow_start: bool = False, seed: int | None = None
+        self, ceiling: int, *, recover_after: int = 80, slow_start: bool = False, seed: int | None = None
     ) -> None:
         self.ceiling = ceiling
         self._slow_start = slow_start and ceiling > 1
@@ -57,8 +65,14 @@ class AdaptiveLimiter:
         self._patience = float(recover_after)
         self._rng = random.Random(seed)
         self._decreased_at = -math.inf  # when the last decrease happened
-        self._duration = 0.0  # a moving average of how long a request holds its slot
+        self._duration = 0.0  # a moving average of how long a successful request holds its slot
+        self._answer_66 = 0.0  # a moving average of how long a 66 takes to come back
         self._next_start = 0.0  # below a window of one: when the next request may start
+        self._active = 0  # requests started and not ended
+        self._accepted = 1  # requests in flight at once the server accepted since the last 66
+        self._probe = anyio.Lock()
+        self._probe_at = -math.inf  # when the last probe started
+        self._probe_level = 0  # and how many requests were in flight with it
         #: The highest number of requests this limiter had in flight at once.
         self.max_in_flight = 0
 
@@ -76,41 +90,90 @@ class AdaptiveLimiter:
     def in_flight(self) -> int:
         return self._limiter.borrowed_tokens
 
+    @property
+    def probe_gap(self) -> float:
+        """How long a probe waits for a 66 before the next one may go: twice the time a 66 takes to
+        come back, or before any 66, a tenth of a request (at most a quarter of one either way)."""
+        guess = 2 * self._answer_66 if self._answer_66 else 0.1 * self._duration
+        return min(guess, 0.25 * self._duration)
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one slot (wait for it first)."""
         borrower = object()
-        await self._limiter.acquire_on_behalf_of(borrower)
+        await self._acquire(borrower)
         try:
-            if self._window < 1:
-                delay = self._next_start - time.monotonic()
-                if delay > 0:
-                    await anyio.sleep(delay)
-            self.max_in_flight = max(self.max_in_flight, self._limiter.borrowed_tokens)
+            self._active += 1
+            self.max_in_flight = max(self.max_in_flight, self._active)
             started = time.monotonic()
             _started.set(started)
-            yield
+            _level.set(self._active)
+            try:
+                yield
+            finally:
+                self._active -= 1
         finally:
             self._limiter.release_on_behalf_of(borrower)
         ended = time.monotonic()
         _held.set(ended - started)
         if self._window < 1:
             idle = (self._duration or ended - started) * (1 / self._window - 1)
-            self._next_start = ended + idle * self._rng.uniform(0.5, 1.5)
+            self._next_start = ended + idle
+
+    async def _acquire(self, borrower: object) -> None:
+        """Take a token, then wait for the pace (below one) or the probe gate (above what the server
+        accepted); if the window shrank meanwhile, queue again."""
+        while True:
+            await self._limiter.acquire_on_behalf_of(borrower)
+            try:
+                if self._window < 1:
+                    delay = self._next_start - time.monotonic()
+                    if delay > 0:
+                        await anyio.sleep(delay)
+                elif self._crowded():  # a pause, so that a slot just given back may go to another process
+                    await anyio.sleep(self._rng.uniform(0, self.PAUSE * self._duration))
+                if self._active + 1 <= self._accepted:
+                    return
+                async with self._probe:  # one probe at a time
+                    await anyio.sleep(max(0.0, self._probe_at + self.probe_gap - time.monotonic()))
+                    if self._decreased_at < self._probe_at:  # no 66 since the last probe started
+                        self._accepted = max(self._accepted, self._probe_level)
+                    if self._limiter.borrowed_tokens <= self._limiter.total_tokens:
+                        self._probe_at = time.monotonic()
+                        self._probe_level = self._active + 1
+                        return
+            except BaseException:
+                self._limiter.release_on_behalf_of(borrower)
+                raise
+            self._limiter.release_on_behalf_of(borrower)
+
+    def _crowded(self) -> bool:
+        """A 66 came lately (within the quiet after which ``patience`` would halve)."""
+        return time.monotonic() - self._decreased_at < 4 * self._patience * self._duration
 
     def too_many(self) -> None:
-        """The server answered 66: halve the window (once per burst)."""
+        """The server answered 66: halve what was in flight (once per burst)."""
         self._slow_start = False
+        held = _held.get()
+        self._answer_66 = held if self._answer_66 == 0 else 0.8 * self._answer_66 + 0.2 * held
         if _started.get() < self._decreased_at:
             return  # sent before the last decrease: the same burst
         now = time.monotonic()
         if now - self._decreased_at < 2 * self._patience * self._duration:  # 66 keeps coming
             self._patience = min(self._patience * 2, self.PATIENCE_CAP * self._recover_after)
         self._decreased_at = now
-        self._set_window(max(self.MIN_WINDOW, self._window / 2))
+        self._accepted = 1
+        self._set_window(max(self.MIN_WINDOW, min(self._window, _level.get()) / 2))
         log.info("concurrency lowered to %.2f after code 66", self._window)
 
+    def answered(self) -> None:
+        """The server answered the current task's request with something other than 66: as many in
+        flight as it had were accepted."""
+        if _started.get() > self._decreased_at:
+            self._accepted = max(self._accepted, min(_level.get(), self.ceiling))
+
     def success(self) -> None:
+        self.answered()
         held = _held.get()
         self._duration = held if self._duration == 0 else 0.8 * self._duration + 0.2 * held
         if self._window >= self.ceiling or _started.get() < self._decreased_at:
@@ -140,6 +203,7 @@ class AdaptiveLimiter:
 #: When the current task's last slot was taken, and how long it was held (a 66 or a success is
 #: about that request).
 _started: contextvars.ContextVar[float] = contextvars.ContextVar("aeopp_slot_started", default=math.inf)
+_level: contextvars.ContextVar[int] = contextvars.ContextVar("aeopp_slot_level", default=1 << 30)
 _held: contextvars.ContextVar[float] = contextvars.ContextVar("aeopp_slot_held", default=0.0)
 
 

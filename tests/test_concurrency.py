@@ -94,22 +94,92 @@ async def test_a_slow_start_adds_one_per_success_until_the_first_66() -> None:
     assert limiter.window == 2.5
 
 
-async def test_a_burst_of_66_halves_once() -> None:
+async def test_a_66_halves_what_was_in_flight_once_per_burst() -> None:
     limiter = AdaptiveLimiter(5, seed=1)
-    for _ in range(4):
-        limiter.success()
+    entered = anyio.Event()
+    release = anyio.Event()
+    levels: list[int] = []
+
+    async def hold(answer_66: bool) -> None:
+        async with limiter.slot():
+            levels.append(limiter.in_flight)
+            if len(levels) == 4:
+                entered.set()
+            await release.wait()
+        if answer_66:  # as the client does: after the slot, in the task that sent the request
+            limiter.too_many()
+            limiter.too_many()  # the same request: sent before the decrease
+
+    async with anyio.create_task_group() as tg:
+        for index in range(4):
+            tg.start_soon(hold, index == 3)
+            await anyio.sleep(0.001)  # in this order, so the last one started with 4 in flight
+        await entered.wait()
+        release.set()
+    assert levels == [1, 2, 3, 4]
+    assert limiter.window == 2.0  # half of the 4 in flight, not of the window of 5
+    limiter.too_many()  # outside any request: as if sent after the decrease, with the window in flight
+    assert limiter.window == 1.0
+
+
+async def test_probes_beyond_what_the_server_accepted_go_one_at_a_time() -> None:
+    limiter = AdaptiveLimiter(5, seed=1)
     async with limiter.slot():
-        pass
+        await anyio.sleep(0.05)
+    limiter.success()  # a request takes about 50 ms: a probe waits 5 ms for a 66
+    assert limiter.probe_gap == pytest.approx(0.005, rel=0.2)
+    starts: list[float] = []
+
+    async def request() -> None:
+        async with limiter.slot():
+            starts.append(anyio.current_time())
+            await anyio.sleep(0.05)
+        limiter.success()
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(request)
+    starts.sort()
+    # One in flight was accepted: the second goes at once (the first probe), the others a gap apart.
+    assert all(b - a >= 0.004 for a, b in itertools.pairwise(starts[1:]))
+    # Now five were accepted: five more go together (gated, they would take four gaps or more).
+    starts.clear()
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(request)
+    assert max(starts) - min(starts) < 0.012
+
+
+async def test_after_a_66_a_crowded_limiter_pauses_and_a_quiet_one_does_not() -> None:
+    limiter = AdaptiveLimiter(5, seed=1)
+
+    async def request() -> None:
+        async with limiter.slot():
+            await anyio.sleep(0.01)
+        limiter.success()
+
+    async with anyio.create_task_group() as tg:  # in a task of its own, as the client's requests
+        tg.start_soon(request)
+    assert not limiter._crowded()  # no 66 yet: a lone process never waits
     limiter.too_many()
-    limiter.too_many()  # the same request's task: sent before the decrease
-    assert limiter.window == 2.5
+    assert limiter.window == 2.5  # still one or more: not paced
+    assert limiter._crowded()
+    gaps: list[float] = []
+    for _ in range(20):
+        asked = anyio.current_time()
+        async with limiter.slot():
+            gaps.append(anyio.current_time() - asked)
+    assert max(gaps) <= limiter.PAUSE * 0.01 + 0.005
+    assert max(gaps) > 0.001  # drawn between none and half a request
+    limiter._decreased_at -= 4 * limiter._patience * 0.01 + 1  # a long quiet since
+    assert not limiter._crowded()
 
 
 async def test_below_one_requests_are_paced() -> None:
     limiter = AdaptiveLimiter(5, seed=1)
     for _ in range(5):
         limiter.too_many()
-    assert limiter.window == AdaptiveLimiter.MIN_WINDOW == 0.5
+    assert limiter.window == AdaptiveLimiter.MIN_WINDOW == 0.35
     starts: list[float] = []
     for _ in range(3):
         async with limiter.slot():
@@ -117,7 +187,8 @@ async def test_below_one_requests_are_paced() -> None:
             await anyio.sleep(0.02)
         limiter.success()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert all(gap > 0.02 + 0.02 * 1 * 0.5 - 0.005 for gap in gaps)  # idle about 1 duration (jittered)
+    # Idle about (1 / 0.35 - 1) request durations after each.
+    assert all(gap > 0.02 + 0.02 * (1 / 0.35 - 1) - 0.005 for gap in gaps)
 
 
 async def test_the_limiter_holds_its_limit() -> None:
