@@ -159,6 +159,7 @@ class BaseClient:
             trust_env=trust_env,
         )
         self._rng = random.Random(seed)
+        self._uses: tuple[int, int] = (-1, 0)  # the newest credentials sent, and how many requests sent them
         self._parse_limiter = anyio.CapacityLimiter(1)  # one parser thread: the GIL allows no more
         self._state = _State.UNOPENED
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -313,6 +314,11 @@ class BaseClient:
             generation = -1
             if headers is None:
                 headers, generation = await self.auth.headers(self._login)
+                newest, sent = self._uses
+                if generation >= newest:
+                    self._uses = (generation, sent + 1 if generation == newest else 1)
+                if state is not None:
+                    state.first_use = self._uses == (generation, 1)
             all_headers = dict(headers)
             if prepared.content_type:
                 all_headers["Content-Type"] = prepared.content_type
@@ -431,8 +437,11 @@ class BaseClient:
                 log.debug("retrying %s in %.3f s after %s", prepared.operation, step.delay, error)
                 await anyio.sleep(step.delay)
             elif isinstance(step, Renew):
+                own = step.generation >= self.auth.generation  # counted as this call's renewal
                 if not await self.auth.refresh(self._login, step.generation):
                     raise error
+                if own and not state.first_use:
+                    state.renewed_expired()  # others sent them first: maybe used up, not proven bad
                 self.stats.refreshes += 1
             elif isinstance(step, SwitchVersion):
                 log.warning("Pardot says this account needs API version %d; switching", step.version)

@@ -75,6 +75,16 @@ class CallState:
     stale_replays: int = 0
     switched: bool = False
     queued: float = 0.0
+    #: Whether the last attempt was the first request sent with its credentials.
+    first_use: bool = True
+
+    def renewed_expired(self) -> None:
+        """Credentials refused after other requests had sent them may have been used up (a token
+        good for a few requests) rather than bad: count their renewal as a replay
+        (``MAX_STALE_REPLAYS``), not against ``MAX_RENEWALS``, which stops on credentials refused
+        at their first use."""
+        self.renewals -= 1
+        self.stale_replays += 1
 
 
 def decide(

@@ -96,6 +96,18 @@ def test_an_expired_token_renews_the_rejected_generation_then_gives_up() -> None
     assert s.attempts == 1  # renewals don't count as attempts
 
 
+def test_renewing_credentials_others_sent_first_counts_as_a_replay_not_a_renewal() -> None:
+    s = state()
+    for _ in range(MAX_RENEWALS * 2):  # each time, other requests had sent the token first
+        assert isinstance(step(s, error_for_code(184, "expired"), generation=3), Renew)
+        s.renewed_expired()
+    assert s.renewals == 0
+    assert s.stale_replays == MAX_RENEWALS * 2
+    for _ in range(MAX_RENEWALS):  # its own renewals still run out
+        assert isinstance(step(s, error_for_code(184, "expired"), generation=3), Renew)
+    assert isinstance(step(s, error_for_code(184, "expired"), generation=3), GiveUp)
+
+
 def test_http_401_without_an_envelope_renews_too() -> None:
     assert isinstance(step(state(), ProtocolError("html", http_status=401), generation=2), Renew)
 
