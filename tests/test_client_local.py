@@ -12,6 +12,7 @@ from aiohttp import web
 from canned import BU, canned_server, respond
 
 import aeopp
+from aeopp._decide import MAX_RENEWALS, MAX_STALE_REPLAYS
 from aeopp._retry import RetryPolicy
 
 pytestmark = pytest.mark.anyio
@@ -299,6 +300,39 @@ async def test_401_renews_the_token_once_for_all_waiting_requests() -> None:
     assert len(results) == 40
     assert calls == 2  # one renewal shared by every request that saw 184
     assert auth.renewals == 2
+
+
+@pytest.mark.parametrize("reads", [1, 12])
+async def test_a_provider_whose_tokens_are_always_refused_is_asked_a_bounded_number_of_times(
+    reads: int,
+) -> None:
+    """Tokens refused at their first use end a call after three renewals; with many calls at once,
+    a token that other requests sent first counts as a replay, still bounded (ten per call)."""
+    calls = 0
+
+    async def provider() -> str:
+        nonlocal calls
+        calls += 1
+        return f"refused-{calls}"
+
+    async def handler(request: web.Request) -> web.Response:
+        body = {"@attributes": {"stat": "fail", "version": 1, "err_code": 184}, "err": "bad token"}
+        return respond(json.dumps(body), status=401)
+
+    auth = aeopp.BearerAuth(access_token=provider, business_unit_id=BU)
+    async with (
+        canned_server(handler) as url,
+        aeopp.OpportunityClient(auth=auth, base_url=url, retry=FAST) as c,
+    ):
+        with pytest.raises(aeopp.AuthenticationError):
+            if reads == 1:
+                await c.read(1)
+            else:
+                await c.read_many(range(1, reads + 1))
+    if reads == 1:
+        assert calls == 1 + MAX_RENEWALS  # the first token, then three renewals
+    else:
+        assert calls <= 1 + reads * (MAX_RENEWALS + MAX_STALE_REPLAYS)
 
 
 async def test_static_token_rejected_raises_authentication_error() -> None:
