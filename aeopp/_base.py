@@ -437,11 +437,8 @@ class BaseClient:
                 log.debug("retrying %s in %.3f s after %s", prepared.operation, step.delay, error)
                 await anyio.sleep(step.delay)
             elif isinstance(step, Renew):
-                own = step.generation >= self.auth.generation  # counted as this call's renewal
                 if not await self.auth.refresh(self._login, step.generation):
                     raise error
-                if own and not state.first_use:
-                    state.renewed_expired()  # others sent them first: maybe used up, not proven bad
                 self.stats.refreshes += 1
             elif isinstance(step, SwitchVersion):
                 log.warning("Pardot says this account needs API version %d; switching", step.version)

@@ -88,7 +88,8 @@ class AdaptiveLimiter:
 
     @property
     def in_flight(self) -> int:
-        return self._limiter.borrowed_tokens
+        """Requests started and not ended (not those waiting for their pace or a probe)."""
+        return self._active
 
     @property
     def probe_gap(self) -> float:

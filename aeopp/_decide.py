@@ -78,14 +78,6 @@ class CallState:
     #: Whether the last attempt was the first request sent with its credentials.
     first_use: bool = True
 
-    def renewed_expired(self) -> None:
-        """Credentials refused after other requests had sent them may have been used up (a token
-        good for a few requests) rather than bad: count their renewal as a replay
-        (``MAX_STALE_REPLAYS``), not against ``MAX_RENEWALS``, which stops on credentials refused
-        at their first use."""
-        self.renewals -= 1
-        self.stale_replays += 1
-
 
 def decide(
     state: CallState,
@@ -108,9 +100,11 @@ def decide(
     so a server that never answers costs at most about ``budget`` plus one attempt's timeout.
 
     An auth failure with credentials that were already replaced is replayed with the newer ones
-    (up to ``MAX_STALE_REPLAYS``); one with the current credentials renews them, up to
-    ``MAX_RENEWALS`` times per call. Renewal itself is single-flight (``auth``), so concurrent
-    failures cost one renewal.
+    (up to ``MAX_STALE_REPLAYS``); so is one with credentials that other requests had sent first
+    (``state.first_use`` false: a token good for a few requests may just be used up). Otherwise
+    the current credentials are renewed, up to ``MAX_RENEWALS`` times per call: that stops on
+    credentials refused at their first use. Renewal itself is single-flight (``auth``), so
+    concurrent failures cost one renewal.
     """
     action = classify(error, idempotent=state.idempotent, legacy_auth=state.legacy_auth)
     policy = state.policy
@@ -123,7 +117,7 @@ def decide(
             return Retry(delay)
     elif action is Action.REFRESH:
         stale = current_generation is not None and generation < current_generation
-        if stale and state.stale_replays < MAX_STALE_REPLAYS:
+        if (stale or not state.first_use) and state.stale_replays < MAX_STALE_REPLAYS:
             state.stale_replays += 1
             return Renew(generation)
         if not stale and state.renewals < MAX_RENEWALS:

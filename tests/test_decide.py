@@ -98,13 +98,22 @@ def test_an_expired_token_renews_the_rejected_generation_then_gives_up() -> None
 
 def test_renewing_credentials_others_sent_first_counts_as_a_replay_not_a_renewal() -> None:
     s = state()
-    for _ in range(MAX_RENEWALS * 2):  # each time, other requests had sent the token first
+    s.first_use = False  # each time, other requests had sent the token first: maybe used up
+    for _ in range(MAX_STALE_REPLAYS):
         assert isinstance(step(s, error_for_code(184, "expired"), generation=3), Renew)
-        s.renewed_expired()
     assert s.renewals == 0
-    assert s.stale_replays == MAX_RENEWALS * 2
-    for _ in range(MAX_RENEWALS):  # its own renewals still run out
+    assert s.stale_replays == MAX_STALE_REPLAYS
+    for _ in range(MAX_RENEWALS):  # then its own renewals, which still run out
         assert isinstance(step(s, error_for_code(184, "expired"), generation=3), Renew)
+    assert s.renewals == MAX_RENEWALS
+    assert isinstance(step(s, error_for_code(184, "expired"), generation=3), GiveUp)
+
+
+def test_credentials_refused_at_their_first_use_spend_the_renewals() -> None:
+    s = state()  # first_use: nobody else had sent them
+    for _ in range(MAX_RENEWALS):
+        assert isinstance(step(s, error_for_code(184, "expired"), generation=3), Renew)
+    assert s.stale_replays == 0
     assert isinstance(step(s, error_for_code(184, "expired"), generation=3), GiveUp)
 
 
